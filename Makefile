@@ -1,0 +1,58 @@
+# onestop: the two commands a newcomer needs are `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt pyproject.toml | sha1sum | cut -c1-12)
+STAGE ?= dev
+
+.PHONY: run test lint format infra package deploy bench clean
+
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+## run: the local pilot stack (embedded AWS, API on http://127.0.0.1:8000, workers)
+run: $(STAMP)
+	$(PY) -m tools.stack
+
+## test: the whole suite (unit, functional on moto, end-to-end over HTTP)
+test: $(STAMP)
+	$(PY) -m pytest
+
+## lint: ruff and mypy (chalicelib), generated files up to date, templates clean
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+	$(PY) -m tools.infra --check
+	$(VENV)/bin/cfn-lint infra/*
+
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+## infra: render infra/*.json, policies/ and .chalice/config.json from the code's names
+infra: $(STAMP)
+	$(PY) -m tools.infra
+
+## package: chalice package (CloudFormation) for STAGE, linted with cfn-lint
+package: $(STAMP)
+	rm -rf build/package
+	ONESTOP_STAGE=$(STAGE) $(VENV)/bin/chalice package --stage $(STAGE) \
+	  --pkg-format cloudformation build/package
+	$(VENV)/bin/cfn-lint build/package/sam.json
+
+## deploy: infra stacks, outputs into .chalice/config.json, chalice deploy (STAGE=dev|prod)
+deploy: $(STAMP)
+	ONESTOP_STAGE=$(STAGE) $(PY) -m tools.release --stage $(STAGE)
+
+## bench: every benchmark under bench/
+bench: $(STAMP)
+	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf build .local .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,118 @@
+"""Data access for applications (cases): create with a nonce claim, read, move status."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from typing import Any
+
+from pynamodb.connection import Connection
+from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.contract import Status
+from chalicelib.errors import Conflict, NotFound
+from chalicelib.store.models import ApplicationModel, ClaimModel
+
+# Receipts avoid look-alike characters: applicants read them over the phone.
+_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+
+
+def new_receipt(now: datetime) -> str:
+    """A receipt number: filing date and 10 random characters (50 bits)."""
+    return now.strftime("%Y%m%d") + "".join(secrets.choice(_ALPHABET) for _ in range(10))
+
+
+def new_tracking_code() -> str:
+    """A tracking code given to the applicant once; only its hash is stored."""
+    return "".join(secrets.choice(_ALPHABET) for _ in range(8))
+
+
+class DuplicateNonce(Conflict):
+    """This applicant already used this nonce."""
+
+    code = "DUPLICATE_NONCE"
+    message_zh = "该申请已提交（随机数重复）"
+    message_en = "this nonce was already used by this applicant"
+
+
+def nonce_key(applicant_key: str, nonce: str) -> str:
+    """Claim key of an applicant's nonce."""
+    return f"nonce#{applicant_key}#{nonce}"
+
+
+def create(application: ApplicationModel, *, claim_key: str) -> None:
+    """Store a new application and claim its nonce in one transaction.
+
+    Raises ``DuplicateNonce`` with the original receipt when the nonce was already claimed.
+    """
+    claim = ClaimModel(claim_key, state="DONE", data={"receipt": application.receipt})
+    try:
+        with TransactWrite(connection=Connection(region=ApplicationModel.Meta.region,
+                                                 host=ApplicationModel.Meta.host)) as tx:
+            tx.save(application, condition=ApplicationModel.receipt.does_not_exist())
+            tx.save(claim, condition=ClaimModel.key.does_not_exist())
+    except TransactWriteError as exc:
+        try:
+            original = ClaimModel.get(claim_key, consistent_read=True)
+        except DoesNotExist:
+            raise exc from None
+        raise DuplicateNonce(details={"receipt": original.data.get("receipt")}) from exc
+
+
+def get(receipt: str, *, consistent: bool = False) -> ApplicationModel:
+    """The application with this receipt; ``NotFound`` if there is none."""
+    try:
+        return ApplicationModel.get(receipt, consistent_read=consistent)
+    except DoesNotExist:
+        raise NotFound(details={"receipt": receipt}) from None
+
+
+def find(receipt: str) -> ApplicationModel | None:
+    """The application with this receipt, or None (consistent read)."""
+    try:
+        return ApplicationModel.get(receipt, consistent_read=True)
+    except DoesNotExist:
+        return None
+
+
+def move(application: ApplicationModel, allowed_from: set[Status], to: Status, now: datetime,
+         **fields: Any) -> bool:
+    """Move an application to ``to`` if its stored status is one of ``allowed_from``.
+
+    A conditional write, so that two workers (or a redelivered message) never both move it.
+    Returns False when the condition did not hold (someone else moved it first).
+    """
+    actions = [ApplicationModel.status.set(to.value), ApplicationModel.updated_at.set(now)]
+    for name, value in fields.items():
+        attr = getattr(ApplicationModel, name)
+        actions.append(attr.remove() if value is None else attr.set(value))
+    condition = ApplicationModel.status.is_in(*[s.value for s in allowed_from])
+    try:
+        application.update(actions=actions, condition=condition)
+    except UpdateError as exc:
+        if _condition_failed(exc):
+            return False
+        raise
+    return True
+
+
+def clear_outbox(receipt: str) -> None:
+    """Mark an application's queue message as sent (drops it from the sparse outbox index)."""
+    try:
+        ApplicationModel(receipt).update(actions=[ApplicationModel.outbox.remove()],
+                                         condition=ApplicationModel.receipt.exists())
+    except UpdateError as exc:
+        if not _condition_failed(exc):
+            raise
+
+
+def pending_outbox(older_than: datetime, limit: int = 100) -> list[str]:
+    """Receipts whose queue message may not have been sent, oldest first."""
+    query = ApplicationModel.outbox_index.query(
+        "verify", ApplicationModel.received_at < older_than, limit=limit)
+    return [item.receipt for item in query]
+
+
+def _condition_failed(exc: PutError | UpdateError) -> bool:
+    return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"

@@ -1,0 +1,253 @@
+"""pynamodb models, one per table: the single definition of keys and indexes.
+
+``tools/infra.py`` renders the CloudFormation tables from these classes, so the code and the
+template cannot disagree about a key or an index.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    JSONAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.models import Model
+
+from chalicelib.names import Table
+
+
+class _Meta:
+    """Placeholder; ``bind`` fills table name, region and endpoint per stage."""
+
+    table_name: str | None = None
+    region: str | None = None
+    host: str | None = None
+    billing_mode = "PAY_PER_REQUEST"
+
+
+class ApplicantIndex(GlobalSecondaryIndex["ApplicationModel"]):
+    """An applicant's applications, newest last (``GET /me/applications``)."""
+
+    class Meta:
+        index_name = "applicant-index"
+        projection = AllProjection()
+
+    applicant_key = UnicodeAttribute(hash_key=True)
+    received_at = UTCDateTimeAttribute(range_key=True)
+
+
+class OutboxIndex(GlobalSecondaryIndex["ApplicationModel"]):
+    """Sparse: only applications whose queue message is not yet known to be sent."""
+
+    class Meta:
+        index_name = "outbox-index"
+        projection = KeysOnlyProjection()
+
+    outbox = UnicodeAttribute(hash_key=True)
+    received_at = UTCDateTimeAttribute(range_key=True)
+
+
+class ApplicationModel(Model):
+    """One application (case). Payload and signature bytes live in the uploads bucket."""
+
+    class Meta(_Meta):
+        logical = Table.APPLICATIONS
+
+    receipt = UnicodeAttribute(hash_key=True)
+    status = UnicodeAttribute()
+    service_code = UnicodeAttribute()
+    service_version = NumberAttribute(default=1)
+    applicant_key = UnicodeAttribute()
+    applicant_kind = UnicodeAttribute()
+    applicant_masked = UnicodeAttribute()
+    tracking_hash = UnicodeAttribute()
+    nonce = UnicodeAttribute()
+    received_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    payload_key = UnicodeAttribute()
+    signature_key = UnicodeAttribute()
+    payload_sha256 = UnicodeAttribute()
+    attachments = ListAttribute(of=MapAttribute, default=list)
+    contact = MapAttribute(default=dict)
+    reason = UnicodeAttribute(null=True)
+    outbox = UnicodeAttribute(null=True)
+    current_stage = NumberAttribute(default=0)
+    assisted = BooleanAttribute(default=False)
+    verify_attempts = NumberAttribute(default=0)
+    held_since = UTCDateTimeAttribute(null=True)
+    signer_fingerprint = UnicodeAttribute(null=True)
+    applicant_index = ApplicantIndex()
+    outbox_index = OutboxIndex()
+
+
+class DepartmentIndex(GlobalSecondaryIndex["TaskModel"]):
+    """A department's worklist sorted by due date."""
+
+    class Meta:
+        index_name = "department-index"
+        projection = AllProjection()
+
+    department = UnicodeAttribute(hash_key=True)
+    due_sort = UnicodeAttribute(range_key=True)
+
+
+class OpenTaskIndex(GlobalSecondaryIndex["TaskModel"]):
+    """Sparse: only open tasks carry ``open_shard``, so supervision cost ignores finished cases."""
+
+    class Meta:
+        index_name = "open-index"
+        projection = AllProjection()
+
+    open_shard = UnicodeAttribute(hash_key=True)
+    due_sort = UnicodeAttribute(range_key=True)
+
+
+class TaskModel(Model):
+    """One department's task within one stage of a case."""
+
+    class Meta(_Meta):
+        logical = Table.TASKS
+
+    receipt = UnicodeAttribute(hash_key=True)
+    task_key = UnicodeAttribute(range_key=True)
+    department = UnicodeAttribute()
+    stage = NumberAttribute()
+    state = UnicodeAttribute()
+    due_sort = UnicodeAttribute()
+    due_date = UnicodeAttribute()
+    opened_at = UTCDateTimeAttribute()
+    closed_at = UTCDateTimeAttribute(null=True)
+    decision = UnicodeAttribute(null=True)
+    detail = JSONAttribute(null=True)
+    open_shard = UnicodeAttribute(null=True)
+    department_index = DepartmentIndex()
+    open_index = OpenTaskIndex()
+
+
+class CaseLogModel(Model):
+    """Append-only, hash-chained log of a case: timeline and audit records."""
+
+    class Meta(_Meta):
+        logical = Table.CASELOG
+
+    receipt = UnicodeAttribute(hash_key=True)
+    seq = NumberAttribute(range_key=True)
+    at = UTCDateTimeAttribute()
+    kind = UnicodeAttribute()
+    actor = UnicodeAttribute()
+    public = BooleanAttribute(default=True)
+    data = JSONAttribute(default=dict)
+    prev_hash = UnicodeAttribute()
+    hash = UnicodeAttribute()
+
+
+class ClaimModel(Model):
+    """Single-use claims: nonces, idempotency records of queue consumers, rate windows."""
+
+    class Meta(_Meta):
+        logical = Table.CLAIMS
+
+    key = UnicodeAttribute(hash_key=True)
+    state = UnicodeAttribute(default="DONE")
+    data = JSONAttribute(default=dict)
+    expires_at = TTLAttribute(null=True)
+
+
+class CatalogDepartmentIndex(GlobalSecondaryIndex["CatalogModel"]):
+    """Items of one department."""
+
+    class Meta:
+        index_name = "department-index"
+        projection = AllProjection()
+
+    department = UnicodeAttribute(hash_key=True)
+    code = UnicodeAttribute(range_key=True)
+
+
+class CatalogModel(Model):
+    """Versioned service items; version 0 holds the version currently in force."""
+
+    class Meta(_Meta):
+        logical = Table.CATALOG
+
+    code = UnicodeAttribute(hash_key=True)
+    version = NumberAttribute(range_key=True)
+    department = UnicodeAttribute()
+    document = JSONAttribute()
+    department_index = CatalogDepartmentIndex()
+
+
+class PrincipalModel(Model):
+    """Enrolled staff (officers, clerks, supervisors, admins), keyed by certificate identity."""
+
+    class Meta(_Meta):
+        logical = Table.PRINCIPALS
+
+    principal = UnicodeAttribute(hash_key=True)
+    role = UnicodeAttribute()
+    department = UnicodeAttribute(null=True)
+    display = UnicodeAttribute(default="")
+
+
+class NotificationModel(Model):
+    """Inbox messages and delivery records, per recipient."""
+
+    class Meta(_Meta):
+        logical = Table.NOTIFICATIONS
+
+    recipient = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    data = JSONAttribute(default=dict)
+
+
+class StatsModel(Model):
+    """Sharded counters per scope and period."""
+
+    class Meta(_Meta):
+        logical = Table.STATS
+
+    scope = UnicodeAttribute(hash_key=True)
+    period = UnicodeAttribute(range_key=True)
+    counters = MapAttribute(default=dict)
+
+
+class SupervisionModel(Model):
+    """Warnings and findings of electronic supervision."""
+
+    class Meta(_Meta):
+        logical = Table.SUPERVISION
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    data = JSONAttribute(default=dict)
+
+
+MODELS: dict[Table, type[Model]] = {
+    Table.APPLICATIONS: ApplicationModel,
+    Table.TASKS: TaskModel,
+    Table.CASELOG: CaseLogModel,
+    Table.CLAIMS: ClaimModel,
+    Table.CATALOG: CatalogModel,
+    Table.PRINCIPALS: PrincipalModel,
+    Table.NOTIFICATIONS: NotificationModel,
+    Table.STATS: StatsModel,
+    Table.SUPERVISION: SupervisionModel,
+}
+
+
+def bind(table_names: dict[Table, str], region: str, endpoint_url: str | None) -> None:
+    """Point every model at the stage's tables (pynamodb reconnects when the name changes)."""
+    for logical, model in MODELS.items():
+        meta: Any = model.Meta
+        meta.table_name = table_names[logical]
+        meta.region = region
+        meta.host = endpoint_url
+        model._connection = None

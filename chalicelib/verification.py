@@ -1,0 +1,149 @@
+"""The verify step: CA signature, certificate path, revocation, identity, attachments.
+
+Runs once per received application (idempotent: only a ``RECEIVED`` application is acted on).
+Outcomes: ``ACCEPTED`` and queued for routing; ``REJECTED`` with one reason code; or held when
+revocation status is unknown (the message is retried until ``revocation_hold_seconds`` pass,
+then the application is rejected with ``REVOCATION_UNKNOWN`` — never silently accepted).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+import time
+from datetime import datetime, timedelta
+from typing import Any
+
+from chalicelib import queues, storage
+from chalicelib.contract import Reason, Status
+from chalicelib.errors import RetryableError
+from chalicelib.names import Bucket, Queue
+from chalicelib.settings import Settings
+from chalicelib.signature import TrustStore, verify_detached
+from chalicelib.store import cases, caselog
+from chalicelib.store.models import ApplicationModel
+
+log = logging.getLogger(__name__)
+TRUST_PREFIXES = ("roots/", "intermediates/", "crls/")
+
+
+class RevocationPending(RetryableError):
+    """Revocation status unknown; the application is held and the message retried."""
+
+
+class _TrustCache:
+    """The trust store as last read from the trust bucket, refreshed at most once a minute."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._loaded_at = -1e18
+        self._store: TrustStore | None = None
+
+    def get(self, bucket: str, max_age: float) -> TrustStore:
+        now = time.monotonic()
+        if self._store is not None and now - self._loaded_at < max_age:
+            return self._store
+        with self._lock:
+            if self._store is None or now - self._loaded_at >= max_age:
+                objects = {key: storage.get(bucket, key)
+                           for prefix in TRUST_PREFIXES for key in storage.list_keys(bucket, prefix)}
+                self._store = TrustStore.from_objects(objects)
+                self._loaded_at = now
+        return self._store
+
+    def clear(self) -> None:
+        with self._lock:
+            self._store = None
+
+
+trust_cache = _TrustCache()
+
+
+def check_attachments(declared: list[dict[str, Any]], bucket: str) -> bool:
+    """Each declared attachment exists with the signed size and SHA-256."""
+    for attachment in declared:
+        key = f"uploads/{attachment['upload_id']}"
+        meta = storage.head(bucket, key)
+        if meta is None or int(meta["ContentLength"]) != int(attachment["size"]):
+            return False
+        if hashlib.sha256(storage.get(bucket, key)).hexdigest() != attachment["sha256"].lower():
+            return False
+    return True
+
+
+def handle(settings: Settings, message: dict[str, Any], now: datetime, receive_count: int) -> None:
+    """Verify the application named in ``message``."""
+    application = cases.find(message["receipt"])
+    if application is None or application.status != Status.RECEIVED.value:
+        if application is not None and application.outbox:
+            cases.clear_outbox(application.receipt)
+        return  # already decided: a redelivery
+    uploads = settings.bucket(Bucket.UPLOADS)
+    payload = storage.get(uploads, application.payload_key)
+    signature = storage.get(uploads, application.signature_key)
+    doc = json.loads(payload)
+    trust = trust_cache.get(settings.bucket(Bucket.TRUST), settings.trust_cache_seconds)
+    signed_at = _parse_time(doc.get("signed_at"))
+    verdict = verify_detached(payload, signature, trust, now=now,
+                              applicant_id=doc["applicant"]["id"], signed_at=signed_at)
+    reason = verdict.reason
+    if reason is None and not check_attachments(list(application.attachments), uploads):
+        reason = Reason.ATTACHMENT_MISMATCH
+    report = dict(verdict.report)
+    if reason is not None:
+        report.setdefault("indication", "TOTAL_FAILED")
+        report["sub_indication"] = reason.value
+    _store_evidence(settings, application, report, signature)
+    if reason is Reason.REVOCATION_UNKNOWN:
+        held_since = application.held_since or now
+        if now - held_since < timedelta(seconds=settings.revocation_hold_seconds):
+            if application.held_since is None:
+                cases.move(application, {Status.RECEIVED}, Status.RECEIVED, now,
+                           held_since=now, reason=reason.value)
+                caselog.append(application.receipt, "held", actor="verify", at=now,
+                               data={"reason": reason.value})
+            raise RevocationPending(application.receipt)
+    if reason is None:
+        moved = cases.move(application, {Status.RECEIVED}, Status.ACCEPTED, now, outbox=None,
+                           reason=None, signer_fingerprint=verdict.signer_fingerprint)
+        if moved:
+            caselog.append(application.receipt, Status.ACCEPTED.value, actor="verify", at=now)
+            queues.send(settings.queue(Queue.ROUTE), {"kind": "open", "receipt": application.receipt})
+            _notify(settings, application, "accepted", None)
+    else:
+        moved = cases.move(application, {Status.RECEIVED}, Status.REJECTED, now, outbox=None,
+                           reason=reason.value, signer_fingerprint=verdict.signer_fingerprint)
+        if moved:
+            caselog.append(application.receipt, Status.REJECTED.value, actor="verify", at=now,
+                           data={"reason": reason.value})
+            _notify(settings, application, "rejected", reason)
+    log.info("verified", extra={"receipt": application.receipt,
+                                "reason": reason.value if reason else None})
+
+
+def _store_evidence(settings: Settings, application: ApplicationModel, report: dict[str, Any],
+                    signature: bytes) -> None:
+    evidence = settings.bucket(Bucket.EVIDENCE)
+    base = f"validation/{application.receipt}"
+    storage.put(evidence, f"{base}/report.json",
+                json.dumps(report, ensure_ascii=False, sort_keys=True, default=str).encode(),
+                content_type="application/json")
+    storage.put(evidence, f"{base}/signature.p7s", signature,
+                content_type="application/pkcs7-signature")
+
+
+def _notify(settings: Settings, application: ApplicationModel, event: str,
+            reason: Reason | None) -> None:
+    queues.send(settings.queue(Queue.NOTIFY), {
+        "event": event, "receipt": application.receipt,
+        "event_id": f"{application.receipt}:{event}",
+        "reason": reason.value if reason else None})
+
+
+def _parse_time(value: Any) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None

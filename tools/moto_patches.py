@@ -1,0 +1,93 @@
+"""Small corrections to moto's CloudFormation support, applied where moto is our embedded AWS.
+
+moto 5.2 creates every ``AWS::KMS::Key`` from a template as a symmetric encryption key and keeps
+the key policy as a dict it later fails to parse, and it skips ``AWS::CloudWatch::Alarm``.
+Our template asks for an ECC signing key with
+a JSON policy, exactly as AWS honours it; this patch makes the embedded AWS honour it too, so the
+local stack deploys the very template that production deploys.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+_applied = False
+
+
+def apply() -> None:
+    """Patch moto once (idempotent)."""
+    global _applied
+    if _applied:
+        return
+    from moto.kms import models as kms_models
+
+    def create_key_from_template(cls: Any, resource_name: str, cloudformation_json: Any,
+                                 account_id: str, region_name: str, **kwargs: Any) -> Any:
+        backend = kms_models.kms_backends[account_id][region_name]
+        props = cloudformation_json["Properties"]
+        policy = props.get("KeyPolicy")
+        key = backend.create_key(
+            policy=json.dumps(policy) if isinstance(policy, dict) else policy,
+            key_usage=props.get("KeyUsage", "ENCRYPT_DECRYPT"),
+            key_spec=props.get("KeySpec", "SYMMETRIC_DEFAULT"),
+            description=props.get("Description") or "",
+            tags=props.get("Tags", []),
+        )
+        key.key_rotation_status = props.get("EnableKeyRotation", False)
+        key.enabled = props.get("Enabled", True)
+        return key
+
+    kms_models.Key.create_from_cloudformation_json = classmethod(  # type: ignore[method-assign]
+        create_key_from_template)
+    _register_alarm_model()
+    _applied = True
+
+
+def _register_alarm_model() -> None:
+    """Teach moto's CloudFormation to create CloudWatch alarms through its CloudWatch backend."""
+    from moto.cloudformation import parsing
+    from moto.cloudwatch.models import cloudwatch_backends
+    from moto.core.common_models import CloudFormationModel
+
+    class _TemplateAlarm(CloudFormationModel):
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        @property
+        def physical_resource_id(self) -> str:
+            return self.name
+
+        @staticmethod
+        def cloudformation_name_type() -> str:
+            return "AlarmName"
+
+        @staticmethod
+        def cloudformation_type() -> str:
+            return "AWS::CloudWatch::Alarm"
+
+        @classmethod
+        def has_cfn_attr(cls, attr: str) -> bool:
+            return attr == "Arn"
+
+        @classmethod
+        def create_from_cloudformation_json(  # type: ignore[override]
+                cls, resource_name: str, cloudformation_json: Any, account_id: str,
+                region_name: str, **kwargs: Any) -> Any:
+            p = cloudformation_json["Properties"]
+            backend = cloudwatch_backends[account_id][region_name]
+            backend.put_metric_alarm(
+                name=p.get("AlarmName", resource_name), namespace=p["Namespace"],
+                metric_name=p["MetricName"], comparison_operator=p["ComparisonOperator"],
+                evaluation_periods=int(p["EvaluationPeriods"]), period=int(p["Period"]),
+                threshold=float(p["Threshold"]), statistic=p.get("Statistic", "Maximum"),
+                description=p.get("AlarmDescription", ""),
+                dimensions=[{"Name": d["Name"], "Value": d["Value"]}
+                            for d in p.get("Dimensions", [])],
+                alarm_actions=p.get("AlarmActions", []),
+                treat_missing_data=p.get("TreatMissingData"))
+            return cls(p.get("AlarmName", resource_name))
+
+    parsing.get_model_list.cache_clear()
+    parsing.get_model_map.cache_clear()
+    parsing.get_name_type_map.cache_clear()
