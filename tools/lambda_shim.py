@@ -46,11 +46,18 @@ def scheduled_event(name: str, region: str, now: datetime | None = None) -> dict
 
 def invoke_once(sqs: Any, queue_url: str, queue_arn: str, region: str,
                 handler: Callable[[dict[str, Any], Any], Any], function_name: str,
-                *, wait: int = 2, batch_size: int = 10, timeout_s: int = 30) -> int:
-    """Receive one batch and invoke the handler; returns how many messages were delivered."""
+                *, wait: int = 2, batch_size: int = 10, timeout_s: int = 30,
+                visibility_timeout: int | None = None) -> int:
+    """Receive one batch and invoke the handler; returns how many messages were delivered.
+
+    ``visibility_timeout`` overrides the queue's (tests pass 0 to stand in for its expiry).
+    """
+    kwargs: dict[str, Any] = {}
+    if visibility_timeout is not None:
+        kwargs["VisibilityTimeout"] = visibility_timeout
     response = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=batch_size,
                                    WaitTimeSeconds=wait, AttributeNames=["All"],
-                                   MessageAttributeNames=["All"])
+                                   MessageAttributeNames=["All"], **kwargs)
     messages = response.get("Messages", [])
     if not messages:
         return 0

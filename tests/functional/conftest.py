@@ -1,0 +1,57 @@
+"""Functional tests: the real template deployed into moto in-process, handlers called directly."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from chalicelib import names, runtime
+from chalicelib.settings import Settings
+from tools import deploy, moto_patches
+
+ROOT = Path(__file__).resolve().parents[2]
+REGION = "cn-north-1"
+
+
+def local_environment() -> dict[str, str]:
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    env = dict(config["stages"]["local"]["environment_variables"])
+    env["ONESTOP_PEPPER"] = "test-pepper"
+    return env
+
+
+@pytest.fixture(scope="session")
+def aws() -> Iterator[dict[str, str]]:
+    """moto with the stage's stacks deployed through CloudFormation; yields the outputs."""
+    moto_patches.apply()
+    saved = dict(os.environ)
+    os.environ.update(local_environment())
+    with mock_aws():
+        cf = boto3.client("cloudformation", region_name=REGION)
+        outputs = deploy.deploy(cf, "local")
+        runtime.reset()
+        yield outputs
+    runtime.reset()
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+@pytest.fixture
+def settings(aws: dict[str, str]) -> Settings:
+    """The local stage's settings, bound to the moto stack."""
+    return runtime.ready()
+
+
+@pytest.fixture
+def sqs(aws: dict[str, str]):  # noqa: ANN201 - a boto3 client
+    return boto3.client("sqs", region_name=REGION)
+
+
+def queue_url(sqs, stage_queue: names.Queue) -> str:  # noqa: ANN001
+    return sqs.get_queue_url(QueueName=names.queue_name("local", stage_queue))["QueueUrl"]
