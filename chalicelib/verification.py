@@ -16,7 +16,7 @@ import time
 from datetime import datetime, timedelta
 from typing import Any
 
-from chalicelib import queues, storage
+from chalicelib import queues, storage, uploads
 from chalicelib.contract import Reason, Status
 from chalicelib.errors import RetryableError
 from chalicelib.names import Bucket, Queue
@@ -64,7 +64,7 @@ trust_cache = _TrustCache()
 def check_attachments(declared: list[dict[str, Any]], bucket: str) -> bool:
     """Each declared attachment exists with the signed size and SHA-256."""
     for attachment in declared:
-        key = f"uploads/{attachment['upload_id']}"
+        key = uploads.object_key(attachment["upload_id"])
         meta = storage.head(bucket, key)
         if meta is None or int(meta["ContentLength"]) != int(attachment["size"]):
             return False

@@ -94,9 +94,10 @@ class LocalStack:
         self._start_app()
         state = {"api_url": self.api_url, "aws_endpoint_url": self.aws_endpoint,
                  "region": self.region, "stage": STAGE, "outputs": outputs, "demo": demo}
-        (self.state_dir / "stack.json").write_text(
-            json.dumps(state, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        return state
+        state_file = self.state_dir / "stack.json"
+        state_file.write_text(json.dumps(state, indent=2, ensure_ascii=False) + "\n",
+                              encoding="utf-8")
+        return {**state, "state_file": _relative(state_file)}
 
     def _start_app(self) -> None:
         from chalice.app import SQSEventConfig, ScheduledEventConfig
@@ -145,6 +146,13 @@ class LocalStack:
             self._moto.stop()
 
 
+def _relative(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
 def banner(state: dict[str, Any]) -> str:
     """What a newcomer needs to start using the stack."""
     demo = state.get("demo", {})
@@ -153,7 +161,7 @@ def banner(state: dict[str, Any]) -> str:
         "onestop local pilot stack is up",
         f"  API:            {state['api_url']}   (try: curl {state['api_url']}/health)",
         f"  embedded AWS:   {state['aws_endpoint_url']}  (region {state['region']})",
-        "  stack outputs:  .local/stack.json",
+        f"  stack outputs:  {state['state_file']}",
     ]
     if demo.get("pki_dir"):
         lines.append(f"  demo PKI:       {demo['pki_dir']}  (root, intermediate, citizen, "
@@ -174,7 +182,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="do not run the scheduled handlers")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    for noisy in ("werkzeug", "botocore", "pynamodb", "moto"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     started = time.monotonic()
     stack = LocalStack(api_port=args.port, aws_port=args.aws_port, state_dir=args.state_dir,
                        schedules=not args.no_schedules)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from chalice import Blueprint, Response
 
-from chalicelib import health, runtime
+from chalicelib import health, runtime, tracking
 from chalicelib.api import json_response
 
 bp = Blueprint(__name__)
@@ -16,3 +16,12 @@ def get_health() -> Response:
     settings = runtime.ready()
     report = health.check(settings)
     return json_response(report, 200 if report["status"] == "ok" else 503)
+
+
+@bp.route("/track/{receipt}", methods=["GET"])
+def track(receipt: str) -> Response:
+    """Status, reason, public timeline and open tasks of a case (needs its tracking code)."""
+    runtime.ready()
+    params = bp.current_request.query_params or {}
+    application = tracking.authorise(receipt, params.get("code"))
+    return json_response(tracking.view(application), headers={"Cache-Control": "no-store"})

@@ -6,8 +6,12 @@ from datetime import datetime, timezone
 
 from chalice import Blueprint, Response
 
-from chalicelib import runtime
+import json
+
+from chalicelib import runtime, uploads
 from chalicelib.api import json_response
+from chalicelib.errors import ClientError
+from chalicelib.names import Bucket
 
 bp = Blueprint(__name__)
 
@@ -21,3 +25,15 @@ def post_application() -> Response:
     body = bp.current_request.raw_body or b""
     accepted = submission.submit(body, settings, datetime.now(timezone.utc))
     return json_response(accepted.body(settings.public_base_url), 202)
+
+
+@bp.route("/uploads", methods=["POST"], content_types=["application/json"])
+def post_upload() -> Response:
+    """A presigned PUT for one attachment (its digest and size are signed in the application)."""
+    settings = runtime.ready()
+    try:
+        request = json.loads(bp.current_request.raw_body or b"")
+    except (ValueError, UnicodeDecodeError):
+        raise ClientError("请求体不是有效的JSON", "the body is not valid JSON",
+                          code="INVALID_JSON") from None
+    return json_response(uploads.new_upload(request, settings.bucket(Bucket.UPLOADS)), 201)
