@@ -42,7 +42,7 @@ infra: $(STAMP)
 ## package: chalice package (CloudFormation) for STAGE, linted with cfn-lint
 package: $(STAMP)
 	rm -rf build/package
-	ONESTOP_STAGE=$(STAGE) $(VENV)/bin/chalice package --stage $(STAGE) \
+	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-cn-north-1} ONESTOP_STAGE=$(STAGE) $(VENV)/bin/chalice package --stage $(STAGE) \
 	  --pkg-format cloudformation build/package
 	$(VENV)/bin/cfn-lint build/package/sam.json
 
