@@ -23,7 +23,17 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
 
 def register_routes(app: Chalice) -> None:
     """Attach every blueprint and the error middleware to ``app``."""
-    from chalicelib.api import public, submissions
+    from chalicelib.api import (
+        auth,
+        catalog,
+        clerk,
+        departments,
+        licences,
+        me,
+        public,
+        submissions,
+        supervisor,
+    )
 
     @app.middleware("http")
     def errors_as_json(event: Any, get_response: Callable[[Any], Response]) -> Response:
@@ -38,5 +48,6 @@ def register_routes(app: Chalice) -> None:
                                             "message_en": "internal error; try again later"}},
                                  500)
 
-    app.register_blueprint(public.bp)
-    app.register_blueprint(submissions.bp)
+    for module in (public, submissions, catalog, departments, licences, clerk, auth, me,
+                   supervisor):
+        app.register_blueprint(module.bp)

@@ -1,0 +1,7 @@
+"""Certificate login: challenge and login, giving a short-lived token."""
+
+from __future__ import annotations
+
+from chalice import Blueprint
+
+bp = Blueprint(__name__)

@@ -1,0 +1,7 @@
+"""Public catalog: service items with the eight public standards, departments."""
+
+from __future__ import annotations
+
+from chalice import Blueprint
+
+bp = Blueprint(__name__)

@@ -1,0 +1,7 @@
+"""Electronic licences: download and verification."""
+
+from __future__ import annotations
+
+from chalice import Blueprint
+
+bp = Blueprint(__name__)
