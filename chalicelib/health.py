@@ -5,6 +5,7 @@ from __future__ import annotations
 import platform
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from importlib import metadata
 from typing import Any
 
@@ -38,13 +39,12 @@ def check(settings: Settings) -> dict[str, Any]:
     """Probe every table, queue, bucket and the signing key, in parallel."""
     probes: dict[str, Callable[[], Any]] = {}
     for table, name in settings.tables.items():
-        probes[f"table:{table.value}"] = lambda n=name: client("dynamodb").describe_table(
-            TableName=n)
+        probes[f"table:{table.value}"] = partial(client("dynamodb").describe_table, TableName=name)
     for queue, name in settings.queues.items():
-        probes[f"queue:{queue.value}"] = lambda n=name: queues.queue_url(n)
+        probes[f"queue:{queue.value}"] = partial(queues.queue_url, name)
     for bucket, name in settings.buckets.items():
-        probes[f"bucket:{bucket.value}"] = lambda n=name: client("s3").head_bucket(Bucket=n)
-    probes["key:signing"] = lambda: keys.describe(settings.key_alias)
+        probes[f"bucket:{bucket.value}"] = partial(client("s3").head_bucket, Bucket=name)
+    probes["key:signing"] = partial(keys.describe, settings.key_alias)
     with ThreadPoolExecutor(max_workers=8) as pool:
         results = dict(zip(probes, pool.map(_probe, probes.values()), strict=True))
     return {

@@ -170,7 +170,8 @@ def check_materials(attachments: list[dict[str, Any]], materials: list[dict[str,
     missing = [m for m in materials if m.get("required")
                and m["code"] not in given and m["name"] not in given]
     if missing:
-        raise _fail("MISSING_MATERIALS", "缺少必需的申请材料：" + "、".join(m["name"] for m in missing),
+        names = "、".join(m["name"] for m in missing)
+        raise _fail("MISSING_MATERIALS", f"缺少必需的申请材料：{names}",
                     "required materials are missing", missing=[m["code"] for m in missing])
     limits = {m["code"]: m for m in materials} | {m["name"]: m for m in materials}
     for a in attachments:

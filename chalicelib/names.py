@@ -144,7 +144,9 @@ def sms_topic_name(stage: str) -> str:
 
 def email_sender(stage: str) -> str:
     """The address notification emails come from."""
-    return f"noreply@{prefix(stage)}.onestop.gov.cn" if stage != "prod" else "noreply@onestop.gov.cn"
+    if stage == "prod":
+        return "noreply@onestop.gov.cn"
+    return f"noreply@{prefix(stage)}.onestop.gov.cn"
 
 
 def alarm_topic_name(stage: str) -> str:

@@ -67,7 +67,8 @@ def check(body: bytes, settings: Settings, now: datetime) -> tuple[intake.Envelo
         raise UnknownService(details={"service_code": application["service_code"]})
     limit = int(item.get("max_payload_bytes") or 0)
     if limit and len(envelope.payload) > limit:
-        raise intake.IntakeError("申请内容超过该事项允许的大小", "payload larger than the item allows",
+        raise intake.IntakeError("申请内容超过该事项允许的大小",
+                                 "payload larger than the item allows",
                                  code="PAYLOAD_TOO_LARGE", status=413,
                                  details={"max_bytes": limit})
     intake.check_form(application["form"], item.get("form_schema") or {"type": "object"})

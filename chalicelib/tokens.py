@@ -53,7 +53,7 @@ def issue(principal: Principal, *, kid: str, sign_der: Callable[[bytes], bytes],
 def verify(token: str, public_keys: Mapping[str, Any], *, now: datetime) -> Principal:
     """The principal of a valid token; ``Unauthorized`` for anything else."""
     try:
-        kid = jwt.get_unverified_header(token).get("kid")
+        kid = str(jwt.get_unverified_header(token).get("kid"))
         key = public_keys[kid]
         # PyJWT would read the clock itself; expiry is checked against the given ``now``.
         claims = jwt.decode(token, key, algorithms=["ES256"], audience=AUDIENCE, issuer=ISSUER,

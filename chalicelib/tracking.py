@@ -12,7 +12,7 @@ from typing import Any
 
 from chalicelib.contract import REASON_TEXT_ZH, Reason
 from chalicelib.errors import NotFound
-from chalicelib.store import cases, caselog
+from chalicelib.store import caselog, cases
 from chalicelib.store.models import ApplicationModel
 
 

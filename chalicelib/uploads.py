@@ -49,7 +49,8 @@ def new_upload(request: Any, bucket: str) -> dict[str, Any]:
                           details={"max_bytes": MAX_UPLOAD_BYTES})
     sha = request.get("sha256")
     if sha is not None and (not isinstance(sha, str) or not _SHA256.match(sha)):
-        raise UploadError("sha256 格式不正确", "sha256 must be 64 hex digits", code="INVALID_SHA256")
+        raise UploadError("sha256 格式不正确", "sha256 must be 64 hex digits",
+                          code="INVALID_SHA256")
     upload_id = secrets.token_urlsafe(18)
     url = storage.presign_put(bucket, object_key(upload_id), content_type=content_type,
                               expires=EXPIRES_SECONDS)

@@ -22,7 +22,7 @@ from chalicelib.errors import RetryableError
 from chalicelib.names import Bucket, Queue
 from chalicelib.settings import Settings
 from chalicelib.signature import TrustStore, verify_detached
-from chalicelib.store import cases, caselog
+from chalicelib.store import caselog, cases
 from chalicelib.store.models import ApplicationModel
 
 log = logging.getLogger(__name__)
@@ -47,8 +47,8 @@ class _TrustCache:
             return self._store
         with self._lock:
             if self._store is None or now - self._loaded_at >= max_age:
-                objects = {key: storage.get(bucket, key)
-                           for prefix in TRUST_PREFIXES for key in storage.list_keys(bucket, prefix)}
+                objects = {key: storage.get(bucket, key) for prefix in TRUST_PREFIXES
+                           for key in storage.list_keys(bucket, prefix)}
                 self._store = TrustStore.from_objects(objects)
                 self._loaded_at = now
         return self._store
@@ -89,7 +89,8 @@ def handle(settings: Settings, message: dict[str, Any], now: datetime, receive_c
     verdict = verify_detached(payload, signature, trust, now=now,
                               applicant_id=doc["applicant"]["id"], signed_at=signed_at)
     reason = verdict.reason
-    if reason is None and not check_attachments(list(application.attachments), uploads):
+    declared = [dict(a.as_dict()) for a in application.attachments]
+    if reason is None and not check_attachments(declared, uploads):
         reason = Reason.ATTACHMENT_MISMATCH
     report = dict(verdict.report)
     if reason is not None:
@@ -110,7 +111,8 @@ def handle(settings: Settings, message: dict[str, Any], now: datetime, receive_c
                            reason=None, signer_fingerprint=verdict.signer_fingerprint)
         if moved:
             caselog.append(application.receipt, Status.ACCEPTED.value, actor="verify", at=now)
-            queues.send(settings.queue(Queue.ROUTE), {"kind": "open", "receipt": application.receipt})
+            queues.send(settings.queue(Queue.ROUTE),
+                        {"kind": "open", "receipt": application.receipt})
             _notify(settings, application, "accepted", None)
     else:
         moved = cases.move(application, {Status.RECEIVED}, Status.REJECTED, now, outbox=None,

@@ -11,7 +11,7 @@ from typing import Any
 
 from chalicelib.contract import Status
 from chalicelib.settings import Settings
-from chalicelib.store import cases, caselog
+from chalicelib.store import caselog, cases
 
 
 def handle(settings: Settings, message: dict[str, Any], now: datetime) -> None:

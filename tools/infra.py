@@ -284,7 +284,7 @@ def policy(function: Function, stage: str, account: str = "*",
 
     if function is Function.API:
         allow("ReadTables", read, [a for t in Table for a in table(t, indexes=True)])
-        allow("WriteTables", write + ["dynamodb:DeleteItem"],
+        allow("WriteTables", [*write, "dynamodb:DeleteItem"],
               [a for t in (Table.APPLICATIONS, Table.TASKS, Table.CASELOG, Table.CLAIMS,
                            Table.CATALOG, Table.PRINCIPALS, Table.NOTIFICATIONS, Table.STATS)
                for a in table(t)])

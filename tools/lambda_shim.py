@@ -13,7 +13,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from chalice.local import LambdaContext
@@ -38,7 +38,7 @@ def sqs_event(messages: list[dict[str, Any]], queue_arn: str, region: str) -> di
 
 def scheduled_event(name: str, region: str, now: datetime | None = None) -> dict[str, Any]:
     """An EventBridge scheduled event, as Lambda receives it."""
-    at = (now or datetime.now(timezone.utc)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    at = (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
     return {"version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event",
             "source": "aws.events", "account": "123456789012", "time": at, "region": region,
             "resources": [f"arn:aws:events:{region}:123456789012:rule/{name}"], "detail": {}}

@@ -100,13 +100,12 @@ class LocalStack:
         return {**state, "state_file": _relative(state_file)}
 
     def _start_app(self) -> None:
-        from chalice.app import SQSEventConfig, ScheduledEventConfig
+        from chalice.app import ScheduledEventConfig, SQSEventConfig
         from chalice.cli.factory import CLIFactory
         from chalice.local import create_local_server
 
         sys.path.insert(0, str(ROOT))
-        from app import app  # noqa: PLC0415 - the environment must be set before import
-
+        from app import app
         from chalicelib.clients import client
         from tools.lambda_shim import QueueWorker, Scheduler, rate_seconds
 

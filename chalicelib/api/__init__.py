@@ -44,9 +44,9 @@ def register_routes(app: Chalice) -> None:
         except Exception:
             # Never leak internals; the request id ties the answer to the log line.
             log.exception("unhandled error")
-            return json_response({"error": {"code": "INTERNAL", "message": "系统内部错误，请稍后再试",
-                                            "message_en": "internal error; try again later"}},
-                                 500)
+            error = {"code": "INTERNAL", "message": "系统内部错误，请稍后再试",
+                     "message_en": "internal error; try again later"}
+            return json_response({"error": error}, 500)
 
     for module in (public, submissions, catalog, departments, licences, clerk, auth, me,
                    supervisor):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from cryptography.hazmat.primitives.serialization import load_der_public_key
@@ -39,7 +39,7 @@ def principal(headers: dict[str, str], settings: Settings, now: datetime | None 
     scheme, _, token = auth.partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise Unauthorized()
-    return verify(token.strip(), public_keys(settings), now=now or datetime.now(timezone.utc))
+    return verify(token.strip(), public_keys(settings), now=now or datetime.now(UTC))
 
 
 def require(headers: dict[str, str], settings: Settings, roles: Iterable[Role], *,
@@ -49,6 +49,7 @@ def require(headers: dict[str, str], settings: Settings, roles: Iterable[Role], 
     if caller.role not in set(roles):
         raise Forbidden()
     if department is not None and caller.role is Role.OFFICER and caller.department != department:
-        raise Forbidden("无权处理其他部门的事项", "officers act only on their own department's tasks",
+        raise Forbidden("无权处理其他部门的事项",
+                        "officers act only on their own department's tasks",
                         code="OTHER_DEPARTMENT")
     return caller

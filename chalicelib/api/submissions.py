@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import json
+from datetime import UTC, datetime
 
 from chalice import Blueprint, Response
-
-import json
 
 from chalicelib import runtime, uploads
 from chalicelib.api import json_response
@@ -22,8 +21,9 @@ def post_application() -> Response:
     from chalicelib import submission  # signature libraries load only where needed
 
     settings = runtime.ready()
-    body = bp.current_request.raw_body or b""
-    accepted = submission.submit(body, settings, datetime.now(timezone.utc))
+    raw = bp.current_request.raw_body or b""
+    body = raw.encode() if isinstance(raw, str) else raw
+    accepted = submission.submit(body, settings, datetime.now(UTC))
     return json_response(accepted.body(settings.public_base_url), 202)
 
 

@@ -36,7 +36,7 @@ def append(receipt: str, kind: str, *, actor: str, at: datetime, data: dict[str,
     for _ in range(attempts):
         head = next(iter(CaseLogModel.query(receipt, scan_index_forward=False, limit=1,
                                             consistent_read=True)), None)
-        seq = 0 if head is None else head.seq + 1
+        seq = 0 if head is None else int(head.seq) + 1
         prev = GENESIS if head is None else head.hash
         item = CaseLogModel(receipt, seq, at=at, kind=kind, actor=actor, public=public, data=data,
                             prev_hash=prev,

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from pynamodb.connection import Connection
+from pynamodb.expressions.update import Action
 from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
@@ -83,7 +84,8 @@ def move(application: ApplicationModel, allowed_from: set[Status], to: Status, n
     A conditional write, so that two workers (or a redelivered message) never both move it.
     Returns False when the condition did not hold (someone else moved it first).
     """
-    actions = [ApplicationModel.status.set(to.value), ApplicationModel.updated_at.set(now)]
+    actions: list[Action] = [ApplicationModel.status.set(to.value),
+                             ApplicationModel.updated_at.set(now)]
     for name, value in fields.items():
         attr = getattr(ApplicationModel, name)
         actions.append(attr.remove() if value is None else attr.set(value))

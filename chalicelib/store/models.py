@@ -76,7 +76,7 @@ class ApplicationModel(Model):
     signature_key = UnicodeAttribute()
     payload_sha256 = UnicodeAttribute()
     attachments = ListAttribute(of=MapAttribute, default=list)
-    contact = MapAttribute(default=dict)
+    contact: MapAttribute[str, Any] = MapAttribute(default=dict)
     reason = UnicodeAttribute(null=True)
     outbox = UnicodeAttribute(null=True)
     current_stage = NumberAttribute(default=0)
@@ -216,7 +216,7 @@ class StatsModel(Model):
 
     scope = UnicodeAttribute(hash_key=True)
     period = UnicodeAttribute(range_key=True)
-    counters = MapAttribute(default=dict)
+    counters: MapAttribute[str, Any] = MapAttribute(default=dict)
 
 
 class SupervisionModel(Model):

@@ -49,9 +49,9 @@ def settings(aws: dict[str, str]) -> Settings:
 
 
 @pytest.fixture
-def sqs(aws: dict[str, str]):  # noqa: ANN201 - a boto3 client
+def sqs(aws: dict[str, str]):
     return boto3.client("sqs", region_name=REGION)
 
 
-def queue_url(sqs, stage_queue: names.Queue) -> str:  # noqa: ANN001
+def queue_url(sqs, stage_queue: names.Queue) -> str:
     return sqs.get_queue_url(QueueName=names.queue_name("local", stage_queue))["QueueUrl"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import boto3
 
@@ -16,7 +16,7 @@ from tools.lambda_shim import invoke_once
 
 
 def _accepted_case(receipt: str) -> None:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     ApplicationModel(receipt, status=Status.ACCEPTED.value, service_code="x", applicant_key="k",
                      applicant_kind="person", applicant_masked="110***", tracking_hash="h",
                      nonce="n", received_at=now, updated_at=now, payload_key="p",
