@@ -22,6 +22,7 @@ def get_health() -> Response:
 def track(receipt: str) -> Response:
     """Status, reason, public timeline and open tasks of a case (needs its tracking code)."""
     runtime.ready()
-    params = bp.current_request.query_params or {}
-    application = tracking.authorise(receipt, params.get("code"))
+    params = bp.current_request.query_params
+    code = params.get("code") if params else None
+    application = tracking.authorise(receipt, code)
     return json_response(tracking.view(application), headers={"Cache-Control": "no-store"})

@@ -990,14 +990,14 @@ _KIND_FIELDS: dict[str, tuple[dict[str, Any], tuple[str, ...]]] = {
                                   "enum": ["有限责任公司", "股份有限公司", "个人独资企业",
                                            "合伙企业", "农民专业合作社", "其他"]},
             "address": _text("住所所在地", 200),
-            "registered_capital_yuan": {**_AMOUNT, "title": "注册资本（元）"},
+            "registered_capital_yuan": {"title": "注册资本（元）", **_AMOUNT},
         },
         ("proposed_names", "industry", "organization_form"),
     ),
     "company": (
         {
             "company_name": _text("企业名称", 100, 2),
-            "registered_capital_yuan": {**_AMOUNT, "title": "注册资本（元）"},
+            "registered_capital_yuan": {"title": "注册资本（元）", **_AMOUNT},
             "address": _text("住所", 200),
             "legal_representative": _text("法定代表人（负责人）", 50),
             "business_scope": _text("经营范围", 2000),
@@ -1018,7 +1018,7 @@ _KIND_FIELDS: dict[str, tuple[dict[str, Any], tuple[str, ...]]] = {
         {
             "business_name": _text("经营者名称（字号）", 100),
             "premises_address": _text("经营场所地址", 200),
-            "floor_area_m2": {**_AREA, "title": "经营场所面积（平方米）"},
+            "floor_area_m2": {"title": "经营场所面积（平方米）", **_AREA},
             "business_scope": _text("经营项目", 1000),
             "legal_representative": _text("法定代表人或负责人", 50),
         },
@@ -1028,9 +1028,9 @@ _KIND_FIELDS: dict[str, tuple[dict[str, Any], tuple[str, ...]]] = {
         {
             "project_name": _text("项目名称", 200, 2),
             "location": _text("建设地点", 200),
-            "total_investment_yuan": {**_AMOUNT, "title": "总投资（元）"},
-            "land_area_m2": {**_AREA, "title": "用地面积（平方米）"},
-            "floor_area_m2": {**_AREA, "title": "建筑面积（平方米）"},
+            "total_investment_yuan": {"title": "总投资（元）", **_AMOUNT},
+            "land_area_m2": {"title": "用地面积（平方米）", **_AREA},
+            "floor_area_m2": {"title": "建筑面积（平方米）", **_AREA},
             "description": _text("建设内容及规模", 4000),
         },
         ("project_name", "location", "description"),
@@ -1257,7 +1257,9 @@ def _procedure(
             f"{lead}综合各部门意见，在{routing.decider_days}个工作日内作出决定",
         ]
     else:
-        steps = [submit, f"网上办事大厅统一受理：{correction}"]
+        # No department is primary here: the service hall, online or at the window, accepts.
+        hall = "网上办事大厅" if online else "市行政服务中心"
+        steps = [submit, f"{hall}统一受理：{correction}"]
         for number, stage in enumerate(stages, start=1):
             steps.append(
                 f"第{number}环节：{_names(departments, stage.departments)}"
