@@ -22,9 +22,6 @@ def load_catalog() -> int:
 def load(state_dir: Path, outputs: dict[str, str]) -> dict[str, Any]:
     """Everything the local stack loads after deploying; returns what the banner shows."""
     demo: dict[str, Any] = {}
-    try:
-        demo["services"] = load_catalog()
-    except ImportError:  # TEMPORARY while the catalog lands
-        demo["services"] = 0
+    demo["services"] = load_catalog()
     log.info("catalog: %d service items published", demo["services"])
     return demo

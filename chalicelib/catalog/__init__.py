@@ -52,8 +52,16 @@ DATA_DIR = Path(__file__).parent / "data"
 _JSON_COLUMNS = ("materials", "fee", "forms", "routing", "form_schema")
 _LIST_COLUMNS = ("procedure", "legal_basis", "applicant_kinds")
 _INT_COLUMNS = ("version", "promised_days", "legal_days", "max_payload_bytes")
-_BOOL_TEXT = {"true": True, "false": False, "1": True, "0": False, "是": True, "否": False,
-              "yes": True, "no": False}
+_BOOL_TEXT = {
+    "true": True,
+    "false": False,
+    "1": True,
+    "0": False,
+    "是": True,
+    "否": False,
+    "yes": True,
+    "no": False,
+}
 
 
 @cache
@@ -118,15 +126,14 @@ def import_catalog(
     except (OSError, UnicodeDecodeError) as exc:
         raise CatalogError([f"无法读取文件 {path}：{exc}"]) from exc
     if suffix == ".json":
-        rows = _json_rows(text)
+        rows, problems = _json_rows(text)
     elif suffix == ".csv":
-        rows = _csv_rows(text)
+        rows, problems = _csv_rows(text)
     else:
         raise CatalogError([f"不支持的文件类型 {suffix or '（无扩展名）'}，请使用 .json 或 .csv"])
-    if not rows:
+    if not rows and not problems:
         raise CatalogError(["文件中没有事项"])
     items: list[ServiceItem] = []
-    problems: list[str] = []
     for label, row in rows:
         try:
             item = ServiceItem.from_dict(row)
@@ -135,8 +142,9 @@ def import_catalog(
             continue
         schema_problem = _schema_problem(item.form_schema)
         if schema_problem:
-            problems.append(f"{label}：事项 {item.code}：form_schema 不是有效的 JSON Schema："
-                            f"{schema_problem}")
+            problems.append(
+                f"{label}：事项 {item.code}：form_schema 不是有效的 JSON Schema：{schema_problem}"
+            )
         items.append(item)
     try:
         check_catalog(registry, items)
@@ -147,11 +155,18 @@ def import_catalog(
     return tuple(items)
 
 
-def _json_rows(text: str) -> list[tuple[str, Mapping[str, Any]]]:
+# A parser returns the rows it could read and a problem for each it could not, so that the
+# operator sees every faulty row of a file at once.
+_Rows = tuple[list[tuple[str, Mapping[str, Any]]], list[str]]
+
+
+def _json_rows(text: str) -> _Rows:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise CatalogError([f"JSON 格式错误（第{exc.lineno}行第{exc.colno}列）：{exc.msg}"]) from exc
+        raise CatalogError(
+            [f"JSON 格式错误（第{exc.lineno}行第{exc.colno}列）：{exc.msg}"]
+        ) from exc
     if not isinstance(data, list):
         raise CatalogError(["JSON 文件的顶层必须是事项列表"])
     rows: list[tuple[str, Mapping[str, Any]]] = []
@@ -161,12 +176,10 @@ def _json_rows(text: str) -> list[tuple[str, Mapping[str, Any]]]:
             rows.append((f"第{index}项", row))
         else:
             problems.append(f"第{index}项：必须是 JSON 对象")
-    if problems:
-        raise CatalogError(problems)
-    return rows
+    return rows, problems
 
 
-def _csv_rows(text: str) -> list[tuple[str, Mapping[str, Any]]]:
+def _csv_rows(text: str) -> _Rows:
     reader = csv.DictReader(text.splitlines(keepends=True))
     if reader.fieldnames is None:
         raise CatalogError(["CSV 文件为空"])
@@ -182,9 +195,7 @@ def _csv_rows(text: str) -> list[tuple[str, Mapping[str, Any]]]:
             rows.append((label, _csv_item(raw)))
         except ValueError as exc:
             problems.append(f"{label}：{exc}")
-    if problems:
-        raise CatalogError(problems)
-    return rows
+    return rows, problems
 
 
 def _csv_item(raw: Mapping[str, str | None]) -> dict[str, Any]:
@@ -232,6 +243,5 @@ def _schema_problem(schema: Mapping[str, Any]) -> str | None:
     try:
         Draft202012Validator.check_schema(dict(schema))
     except SchemaError as exc:
-        return exc.message
+        return str(exc.message)
     return None
-

@@ -68,8 +68,12 @@ class Department:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form, as stored in ``data/departments.json``."""
-        return {"code": self.code, "name": self.name, "name_en": self.name_en,
-                "online": self.online}
+        return {
+            "code": self.code,
+            "name": self.name,
+            "name_en": self.name_en,
+            "online": self.online,
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Department:
@@ -231,8 +235,13 @@ class Material:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
-        return {"code": self.code, "name": self.name, "required": self.required,
-                "max_bytes": self.max_bytes, "content_types": list(self.content_types)}
+        return {
+            "code": self.code,
+            "name": self.name,
+            "required": self.required,
+            "max_bytes": self.max_bytes,
+            "content_types": list(self.content_types),
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Material:
@@ -292,7 +301,7 @@ class Fee:
         if raw is None:
             amount = None
         elif isinstance(raw, bool) or not isinstance(raw, (str, int, Decimal)):
-            raise ValueError("fee.amount_yuan 必须是字符串形式的金额，例如 \"20.00\"")
+            raise ValueError('fee.amount_yuan 必须是字符串形式的金额，例如 "20.00"')
         else:
             try:
                 amount = Decimal(str(raw).strip())
@@ -382,7 +391,9 @@ class ServiceItem:
             found.append("法律依据不能为空")
         if self.department not in self.routing.departments():
             found.append(f"承办单位 {self.department} 不在审批流程中")
-        elif self.routing.model is not RoutingModel.PROCESS and self.routing.lead != self.department:
+        elif (
+            self.routing.model is not RoutingModel.PROCESS and self.routing.lead != self.department
+        ):
             # In the single, parallel and lead models the publishing department is the one that
             # answers for the case; only the process model has no primary department.
             found.append(f"承办单位 {self.department} 应为审批流程的牵头部门")
@@ -489,11 +500,13 @@ def check_catalog(departments: Iterable[Department], items: Iterable[ServiceItem
             problems.append(f"事项代码重复：{item.code}")
         seen.add(item.code)
         for code in item.routing.departments():
-            dept = by_code.get(code)
-            if dept is None:
+            involved = by_code.get(code)
+            if involved is None:
                 problems.append(f"事项 {item.code}：未知部门 {code}")
-            elif item.online and not dept.online:
-                problems.append(f"事项 {item.code}：全程网上办理，但 {dept.name} 未开通网上审批")
+            elif item.online and not involved.online:
+                problems.append(
+                    f"事项 {item.code}：全程网上办理，但 {involved.name} 未开通网上审批"
+                )
     if problems:
         raise CatalogError(problems)
 
@@ -507,7 +520,7 @@ def _get(data: Mapping[str, Any], key: str, default: Any) -> Any:
     if not isinstance(data, Mapping):
         raise ValueError("应为 JSON 对象")
     value = data.get(key, _MISSING)
-    if value is _MISSING or value is None and default is not _MISSING:
+    if value is _MISSING or (value is None and default is not _MISSING):
         if default is _MISSING:
             raise ValueError(f"缺少字段 {key}")
         return default
@@ -542,9 +555,7 @@ def _list(data: Mapping[str, Any], key: str) -> list[Any]:
     return value
 
 
-def _strings(
-    data: Mapping[str, Any], key: str, default: Any = _MISSING
-) -> tuple[str, ...]:
+def _strings(data: Mapping[str, Any], key: str, default: Any = _MISSING) -> tuple[str, ...]:
     value = _get(data, key, default)
     if isinstance(value, tuple):
         value = list(value)

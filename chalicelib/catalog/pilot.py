@@ -103,7 +103,7 @@ class _Family:
     sector: str | None
 
 
-def F(  # noqa: N802 - a table constructor, read as a row of the tables below
+def F(  # a table constructor: each call reads as a row of the tables below
     base: str,
     variants: str = "",
     *,
@@ -143,6 +143,7 @@ HOUSE_FEE = ("80", "住房登记每件80元；非住房房屋登记每件550元"
 DRIVING_FEE = ("10", "机动车驾驶证工本费每证10元")
 MARRIAGE_FEE = ("9", "婚姻登记证工本费每对9元")
 
+# fmt: off
 # Department defaults: the sector (行业分类, the second way the pilot classified items) and the
 # legal basis of items whose row names none.
 DEPT_SECTOR: dict[str, str] = {
@@ -160,7 +161,8 @@ DEPT_SECTOR: dict[str, str] = {
     "cjrlh": "残疾人服务",
 }
 DEPT_LAW: dict[str, str] = {
-    "fgj": "国务院关于投资体制改革的决定", "jmj": "国务院对确需保留的行政审批项目设定行政许可的决定",
+    "fgj": "国务院关于投资体制改革的决定",
+    "jmj": "国务院对确需保留的行政审批项目设定行政许可的决定",
     "jyj": "^教育法", "kjj": "^科学技术进步法", "gaj": "^人民警察法", "mzj": "^婚姻法",
     "sfj": "^律师法", "czj": "^会计法", "ldj": "^劳动法", "rsj": "人才市场管理规定",
     "gtj": "^土地管理法", "jsj": "^建筑法", "ghj": "^城乡规划法", "jtj": "^道路运输条例",
@@ -398,7 +400,8 @@ TABLE: dict[str, tuple[_Family, ...]] = {
         F("大型群众性活动消防安全检查", days=(3, 10), law="^消防法|大型群众性活动安全管理条例"),
         F("装修工程消防设计审核", kind="project", days=(10, 20),
           law="^消防法|建设工程消防监督管理规定"),
-        F("消防安全重点单位备案", days=(5, 10), law="^消防法|机关、团体、企业、事业单位消防安全管理规定"),
+        F("消防安全重点单位备案", days=(5, 10),
+          law="^消防法|机关、团体、企业、事业单位消防安全管理规定"),
         F("建筑消防设施检测备案", days=(5, 10), law="^消防法"),
         F("易燃易爆危险物品场所消防安全检查", kind="premises", days=(5, 10),
           law="^消防法|消防监督检查规定"),
@@ -434,9 +437,12 @@ TABLE: dict[str, tuple[_Family, ...]] = {
           law="^执业医师法|医师执业注册暂行办法"),
         F("医师执业变更注册", kind="qualification", days=(15, 30),
           law="^执业医师法|医师执业注册暂行办法"),
-        F("护士执业注册", kind="qualification", days=(15, 20), law="护士条例|护士执业注册管理办法"),
-        F("护士执业变更注册", kind="qualification", days=(5, 7), law="护士条例|护士执业注册管理办法"),
-        F("护士延续注册", kind="qualification", days=(15, 20), law="护士条例|护士执业注册管理办法"),
+        F("护士执业注册", kind="qualification", days=(15, 20),
+          law="护士条例|护士执业注册管理办法"),
+        F("护士执业变更注册", kind="qualification", days=(5, 7),
+          law="护士条例|护士执业注册管理办法"),
+        F("护士延续注册", kind="qualification", days=(15, 20),
+          law="护士条例|护士执业注册管理办法"),
         F("公共场所卫生许可证", "核发/变更/延续", kind="premises", days=(15, 20),
           law="公共场所卫生管理条例|公共场所卫生管理条例实施细则"),
         F("食品卫生许可证", "核发/延续", kind="premises", days=(15, 20), sector="食品安全",
@@ -937,7 +943,8 @@ TABLE: dict[str, tuple[_Family, ...]] = {
     "daj": (
         F("档案出境审批", days=(15, 20), law="^档案法|^档案法实施办法"),
         F("档案查阅利用", kind="person", days=(3, 5), law="^档案法"),
-        F("建设项目档案验收", kind="project", days=(15, 20), law="^档案法|重大建设项目档案验收办法"),
+        F("建设项目档案验收", kind="project", days=(15, 20),
+          law="^档案法|重大建设项目档案验收办法"),
     ),
     "dzj": (
         F("建设工程地震安全性评价审定", kind="project", days=(15, 20),
@@ -967,6 +974,7 @@ TABLE: dict[str, tuple[_Family, ...]] = {
         F("按比例安排残疾人就业审核", days=(10, 20), law="^残疾人保障法|残疾人就业条例"),
     ),
 }
+# fmt: on
 
 
 # -- form kinds: schema, materials, applicants, payload limit -----------------------------------
@@ -982,13 +990,27 @@ _AREA = {"type": "number", "exclusiveMinimum": 0, "maximum": 100000000}
 _KIND_FIELDS: dict[str, tuple[dict[str, Any], tuple[str, ...]]] = {
     "name": (
         {
-            "proposed_names": {"type": "array", "title": "拟申请的企业名称（按优先顺序）",
-                               "items": _text("企业名称", 50, 2), "minItems": 1, "maxItems": 5,
-                               "uniqueItems": True},
+            "proposed_names": {
+                "type": "array",
+                "title": "拟申请的企业名称（按优先顺序）",
+                "items": _text("企业名称", 50, 2),
+                "minItems": 1,
+                "maxItems": 5,
+                "uniqueItems": True,
+            },
             "industry": _text("行业表述", 50),
-            "organization_form": {"type": "string", "title": "组织形式",
-                                  "enum": ["有限责任公司", "股份有限公司", "个人独资企业",
-                                           "合伙企业", "农民专业合作社", "其他"]},
+            "organization_form": {
+                "type": "string",
+                "title": "组织形式",
+                "enum": [
+                    "有限责任公司",
+                    "股份有限公司",
+                    "个人独资企业",
+                    "合伙企业",
+                    "农民专业合作社",
+                    "其他",
+                ],
+            },
             "address": _text("住所所在地", 200),
             "registered_capital_yuan": {"title": "注册资本（元）", **_AMOUNT},
         },
@@ -1053,8 +1075,11 @@ _KIND_FIELDS: dict[str, tuple[dict[str, Any], tuple[str, ...]]] = {
     ),
     "vehicle": (
         {
-            "vin": {"type": "string", "title": "车辆识别代号（VIN）",
-                    "pattern": "^[A-HJ-NPR-Z0-9]{17}$"},
+            "vin": {
+                "type": "string",
+                "title": "车辆识别代号（VIN）",
+                "pattern": "^[A-HJ-NPR-Z0-9]{17}$",
+            },
             "brand_model": _text("品牌型号", 100),
             "usage": {"type": "string", "title": "使用性质", "enum": ["非营运", "营运"]},
             "reason": _text("申请事由", 500),
@@ -1073,8 +1098,11 @@ _KIND_FIELDS: dict[str, tuple[dict[str, Any], tuple[str, ...]]] = {
     "tax": (
         {
             "taxpayer_name": _text("纳税人名称", 100),
-            "tax_period": {"type": "string", "title": "所属期（年-月）",
-                           "pattern": "^[0-9]{4}-(0[1-9]|1[0-2])$"},
+            "tax_period": {
+                "type": "string",
+                "title": "所属期（年-月）",
+                "pattern": "^[0-9]{4}-(0[1-9]|1[0-2])$",
+            },
             "description": _text("申请事项说明", 2000),
         },
         ("taxpayer_name", "description"),
@@ -1096,8 +1124,7 @@ _KIND_MATERIALS: dict[str, tuple[_M, ...]] = {
         ("investor_ids", "投资人主体资格证明或自然人身份证明", True, 10 * MIB, DOCS),
         ("premises_proof", "住所使用证明（产权证明或租赁合同）", True, 10 * MIB, DOCS),
         ("capital_proof", "验资证明", False, 10 * MIB, DOCS),
-        ("officer_docs", "法定代表人、董事、监事和经理的任职文件及身份证明", True, 10 * MIB,
-         DOCS),
+        ("officer_docs", "法定代表人、董事、监事和经理的任职文件及身份证明", True, 10 * MIB, DOCS),
     ),
     "org": (
         _APPLICATION,
