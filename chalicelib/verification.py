@@ -16,7 +16,7 @@ import time
 from datetime import datetime, timedelta
 from typing import Any
 
-from chalicelib import queues, storage, uploads
+from chalicelib import evidence, queues, storage, uploads
 from chalicelib.contract import Reason, Status
 from chalicelib.errors import RetryableError
 from chalicelib.names import Bucket, Queue
@@ -96,7 +96,7 @@ def handle(settings: Settings, message: dict[str, Any], now: datetime, receive_c
     if reason is not None:
         report.setdefault("indication", "TOTAL_FAILED")
         report["sub_indication"] = reason.value
-    _store_evidence(settings, application, report, signature)
+    evidence.store(settings, application.receipt, report, signature)
     if reason is Reason.REVOCATION_UNKNOWN:
         held_since = application.held_since or now
         if now - held_since < timedelta(seconds=settings.revocation_hold_seconds):
@@ -123,17 +123,6 @@ def handle(settings: Settings, message: dict[str, Any], now: datetime, receive_c
             _notify(settings, application, "rejected", reason)
     log.info("verified", extra={"receipt": application.receipt,
                                 "reason": reason.value if reason else None})
-
-
-def _store_evidence(settings: Settings, application: ApplicationModel, report: dict[str, Any],
-                    signature: bytes) -> None:
-    evidence = settings.bucket(Bucket.EVIDENCE)
-    base = f"validation/{application.receipt}"
-    storage.put(evidence, f"{base}/report.json",
-                json.dumps(report, ensure_ascii=False, sort_keys=True, default=str).encode(),
-                content_type="application/json")
-    storage.put(evidence, f"{base}/signature.p7s", signature,
-                content_type="application/pkcs7-signature")
 
 
 def _notify(settings: Settings, application: ApplicationModel, event: str,

@@ -37,3 +37,23 @@ def post_upload() -> Response:
         raise ClientError("请求体不是有效的JSON", "the body is not valid JSON",
                           code="INVALID_JSON") from None
     return json_response(uploads.new_upload(request, settings.bucket(Bucket.UPLOADS)), 201)
+
+
+@bp.route("/applications/{receipt}/evidence", methods=["GET"])
+def get_evidence(receipt: str) -> Response:
+    """The signature validation report of a case, and its original signature (base64).
+
+    The applicant reads it with the tracking code; staff auditors with their token.
+    """
+    from chalicelib import evidence, tracking
+    from chalicelib.api import authz
+    from chalicelib.principal import Role
+
+    settings = runtime.ready()
+    request = bp.current_request
+    params = request.query_params
+    if params and params.get("code"):
+        tracking.authorise(receipt, params.get("code"))
+    else:
+        authz.require(dict(request.headers), settings, {Role.SUPERVISOR, Role.ADMIN})
+    return json_response(evidence.read(settings, receipt), headers={"Cache-Control": "no-store"})
