@@ -149,6 +149,11 @@ def email_sender(stage: str) -> str:
     return f"noreply@{prefix(stage)}.onestop.gov.cn"
 
 
+def pepper_secret_name(stage: str) -> str:
+    """Secrets Manager name of the pepper that keys applicant indexes (HMAC)."""
+    return f"{prefix(stage)}/applicant-key-pepper"
+
+
 def alarm_topic_name(stage: str) -> str:
     """Name of the SNS topic that DLQ alarms notify."""
     return f"{prefix(stage)}-alarms"

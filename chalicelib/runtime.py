@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import replace
 
 from chalicelib import tracing
 from chalicelib.settings import Settings, get_settings
@@ -21,11 +22,21 @@ def ready() -> Settings:
     with _lock:
         if _ready is None:
             settings = get_settings()
+            if not settings.pepper and settings.pepper_secret:
+                settings = _with_pepper(settings)
             logging.getLogger("chalicelib").setLevel(logging.INFO)
             tracing.setup(settings.tracing)
             models.bind(settings.tables, settings.region, settings.endpoint_url)
             _ready = settings
     return _ready
+
+
+def _with_pepper(settings: Settings) -> Settings:
+    """Settings with the applicant-key pepper read from Secrets Manager (once per process)."""
+    from chalicelib.clients import client
+
+    secret = client("secretsmanager", settings).get_secret_value(SecretId=settings.pepper_secret)
+    return replace(settings, pepper=str(secret["SecretString"]).encode())
 
 
 def reset() -> None:

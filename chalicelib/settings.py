@@ -28,6 +28,7 @@ class Settings:
     tracing: bool = False
     # Secret used to derive non-reversible applicant keys (HMAC) for indexes.
     pepper: bytes = field(default=b"", repr=False)
+    pepper_secret: str = ""
     public_base_url: str = "http://127.0.0.1:8000"
     trust_cache_seconds: int = 60
     signed_at_skew_seconds: int = 24 * 3600
@@ -70,9 +71,20 @@ class Settings:
             sms_topic_arn=env.get("ONESTOP_SMS_TOPIC_ARN", ""),
             endpoint_url=env.get("AWS_ENDPOINT_URL") or None,
             tracing=env.get("ONESTOP_TRACING", "off") == "on",
-            pepper=env.get("ONESTOP_PEPPER", "").encode(),
+            pepper=_pepper(env),
+            pepper_secret=env.get("ONESTOP_PEPPER_SECRET", ""),
             public_base_url=env.get("ONESTOP_PUBLIC_URL", "http://127.0.0.1:8000"),
         )
+
+
+def _pepper(env: dict[str, str] | os._Environ[str]) -> bytes:
+    # The local stage runs on a laptop with demo data: a fixed pepper keeps keys stable across
+    # runs. Cloud stages must be given theirs (from Secrets Manager at deploy time).
+    # Cloud stages leave it empty: ``runtime.ready`` reads it from Secrets Manager.
+    value = env.get("ONESTOP_PEPPER", "")
+    if not value and env.get("ONESTOP_STAGE") == "local":
+        value = "local-pepper-not-secret"
+    return value.encode()
 
 
 @lru_cache(maxsize=1)

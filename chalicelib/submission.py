@@ -10,7 +10,6 @@ verify step is idempotent, so a duplicate message is harmless.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -53,8 +52,7 @@ class Accepted:
 
 def applicant_key(settings: Settings, kind: str, ident: str) -> str:
     """Non-reversible key of an applicant (HMAC of kind and number), for indexes and claims."""
-    return hmac.new(settings.pepper or b"onestop", f"{kind}:{ident}".encode(),
-                    hashlib.sha256).hexdigest()
+    return idnumbers.applicant_key(kind, ident, settings.pepper)
 
 
 def check(body: bytes, settings: Settings, now: datetime) -> tuple[intake.Envelope, dict[str, Any],

@@ -218,6 +218,12 @@ def template() -> dict[str, Any]:
     outputs["PlatformSigningKeyId"] = {"Value": {"Ref": "PlatformSigningKey"}}
     outputs["PlatformSigningKeyArn"] = {"Value": {"Fn::GetAtt": ["PlatformSigningKey", "Arn"]}}
     outputs["PlatformSigningKeyAlias"] = {"Value": {"Ref": "PlatformSigningKeyAlias"}}
+    resources["ApplicantKeyPepper"] = {"Type": "AWS::SecretsManager::Secret", "Properties": {
+        "Name": sub(names.pepper_secret_name(STAGE_PARAMETER)),
+        "Description": "Keys applicant indexes (HMAC of identity numbers); never rotate "
+                       "without re-keying the applicant index.",
+        "GenerateSecretString": {"PasswordLength": 48, "ExcludePunctuation": True}}}
+    outputs["ApplicantKeyPepperArn"] = {"Value": {"Ref": "ApplicantKeyPepper"}}
     resources["SmsTopic"] = {"Type": "AWS::SNS::Topic", "Properties": {
         "TopicName": sub(names.sms_topic_name(STAGE_PARAMETER))}}
     resources["AlarmTopic"] = {"Type": "AWS::SNS::Topic", "Properties": {
@@ -275,6 +281,10 @@ def policy(function: Function, stage: str, account: str = "*",
             st["Condition"] = condition
         statements.append(st)
 
+    pepper = _arn("secretsmanager", f"secret:{names.pepper_secret_name(stage)}-*", region,
+                  account)
+    if function in (Function.API, Function.VERIFY, Function.ROUTE, Function.NOTIFY):
+        allow("ApplicantKeyPepper", ["secretsmanager:GetSecretValue"], [pepper])
     log_group = _arn("logs", f"log-group:/aws/lambda/{names.prefix(stage)}-*", region, account)
     allow("Logs", ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
           [log_group, f"{log_group}:*"])
@@ -292,9 +302,16 @@ def policy(function: Function, stage: str, account: str = "*",
               [bucket(Bucket.UPLOADS), bucket(Bucket.LICENCES), bucket(Bucket.EVIDENCE)])
         allow("TrustStore", ["s3:GetObject", "s3:ListBucket"],
               [bucket(Bucket.TRUST), bucket(Bucket.TRUST, objects=False)])
-        allow("Enqueue", send, [queue(Queue.VERIFY), queue(Queue.ROUTE), queue(Queue.NOTIFY)])
+        # Decisions open the next stage from the API: its tasks go to the department queues.
+        allow("Enqueue", send, [queue(Queue.VERIFY), queue(Queue.ROUTE), queue(Queue.NOTIFY),
+                                dept_queues])
+        # Tokens: signed with the key behind the alias; verified with it and, during a
+        # rotation, with the previous key (chalicelib/tokens.py, "Key rotation").
         allow("PlatformKey", ["kms:Sign", "kms:GetPublicKey", "kms:DescribeKey"], [key],
               key_condition)
+        allow("PreviousPlatformKey", ["kms:GetPublicKey", "kms:DescribeKey"], [key],
+              {"ForAnyValue:StringEquals": {
+                  "kms:ResourceAliases": names.key_alias(stage) + "-previous"}})
     elif function is Function.VERIFY:
         allow("ReadTables", read, table(Table.APPLICATIONS) + table(Table.CLAIMS)
               + table(Table.CASELOG) + table(Table.CATALOG))
@@ -312,15 +329,23 @@ def policy(function: Function, stage: str, account: str = "*",
         allow("WriteTables", write, table(Table.APPLICATIONS) + table(Table.TASKS)
               + table(Table.CLAIMS) + table(Table.CASELOG) + table(Table.STATS))
         allow("Licences", ["s3:PutObject", "s3:GetObject"], [bucket(Bucket.LICENCES)])
+        # The licence names its holder as the signed application does.
+        allow("ReadApplications", ["s3:GetObject"], [bucket(Bucket.UPLOADS)])
         allow("Consume", consume, [queue(Queue.ROUTE)])
         allow("Enqueue", send, [queue(Queue.NOTIFY), dept_queues])
         allow("PlatformKey", ["kms:Sign", "kms:GetPublicKey"], [key], key_condition)
     elif function is Function.NOTIFY:
         allow("ReadTables", read, table(Table.APPLICATIONS) + table(Table.CLAIMS)
-              + table(Table.CASELOG) + table(Table.PRINCIPALS))
+              + table(Table.CASELOG) + table(Table.CATALOG) + table(Table.NOTIFICATIONS)
+              + table(Table.PRINCIPALS, indexes=True))
         allow("WriteTables", write, table(Table.NOTIFICATIONS) + table(Table.CLAIMS)
               + table(Table.CASELOG))
         allow("Consume", consume, [queue(Queue.NOTIFY)])
+        # A failed channel is re-queued alone with a delay (backoff); after its budget it goes
+        # to the dead-letter queue itself, so that the other channels are not held back.
+        allow("Enqueue", send, [queue(Queue.NOTIFY),
+                                _arn("sqs", names.dlq_name(names.queue_name(stage, Queue.NOTIFY)),
+                                     region, account)])
         # SMS to a phone number has no resource ARN: AWS requires "*" for direct publishing;
         # the condition keeps it to SMS only (no topic or endpoint delivery).
         allow("Sms", ["sns:Publish"], ["*"], {"Null": {"sns:Protocol": "true"}})
@@ -360,7 +385,8 @@ def environment(stage: str, account: str, region: str = REGION) -> dict[str, str
            "ONESTOP_SMS_TOPIC_ARN":
                f"arn:{names.partition(region)}:sns:{region}:{account}:"
                f"{names.sms_topic_name(stage)}",
-           "ONESTOP_TRACING": "off" if stage == "local" else "on"}
+           "ONESTOP_TRACING": "off" if stage == "local" else "on",
+           "ONESTOP_PEPPER_SECRET": names.pepper_secret_name(stage)}
     env.update({names.env_var(t): names.table_name(stage, t) for t in Table})
     env.update({names.env_var(q): names.queue_name(stage, q) for q in Queue})
     env.update({names.env_var(b): names.bucket_name(stage, b, account) for b in Bucket})

@@ -1,7 +1,8 @@
 """Small corrections to moto's CloudFormation support, applied where moto is our embedded AWS.
 
 moto 5.2 creates every ``AWS::KMS::Key`` from a template as a symmetric encryption key and keeps
-the key policy as a dict it later fails to parse, and it skips ``AWS::CloudWatch::Alarm``.
+the key policy as a dict it later fails to parse, and it skips ``AWS::CloudWatch::Alarm`` and
+``AWS::SecretsManager::Secret``.
 Our template asks for an ECC signing key with
 a JSON policy, exactly as AWS honours it; this patch makes the embedded AWS honour it too, so the
 local stack deploys the very template that production deploys.
@@ -41,7 +42,59 @@ def apply() -> None:
     kms_models.Key.create_from_cloudformation_json = classmethod(  # type: ignore[method-assign]
         create_key_from_template)
     _register_alarm_model()
+    _register_secret_model()
     _applied = True
+
+
+def _register_secret_model() -> None:
+    """Teach moto's CloudFormation to create Secrets Manager secrets (generated strings)."""
+    import secrets as random
+
+    from moto.cloudformation import parsing
+    from moto.core.common_models import CloudFormationModel
+    from moto.secretsmanager.models import secretsmanager_backends
+
+    class _TemplateSecret(CloudFormationModel):
+        def __init__(self, arn: str) -> None:
+            self.arn = arn
+
+        @property
+        def physical_resource_id(self) -> str:
+            return self.arn
+
+        @staticmethod
+        def cloudformation_name_type() -> str:
+            return "Name"
+
+        @staticmethod
+        def cloudformation_type() -> str:
+            return "AWS::SecretsManager::Secret"
+
+        @classmethod
+        def has_cfn_attr(cls, attr: str) -> bool:
+            return attr == "Id"
+
+        @classmethod
+        def create_from_cloudformation_json(  # type: ignore[override]
+                cls, resource_name: str, cloudformation_json: Any, account_id: str,
+                region_name: str, **kwargs: Any) -> Any:
+            p = cloudformation_json["Properties"]
+            value = p.get("SecretString") or random.token_urlsafe(
+                int(p.get("GenerateSecretString", {}).get("PasswordLength", 32)))
+            backend = secretsmanager_backends[account_id][region_name]
+            response = backend.create_secret(
+                name=p.get("Name", resource_name), secret_string=value, secret_binary=None,
+                description=p.get("Description"), tags=p.get("Tags"), kms_key_id=None,
+                client_request_token=None, replica_regions=[], force_overwrite=False)
+            return cls(json.loads(response)["ARN"])
+
+    _clear_model_caches(parsing)
+
+
+def _clear_model_caches(parsing: Any) -> None:
+    parsing.get_model_list.cache_clear()
+    parsing.get_model_map.cache_clear()
+    parsing.get_name_type_map.cache_clear()
 
 
 def _register_alarm_model() -> None:
@@ -88,6 +141,4 @@ def _register_alarm_model() -> None:
                 treat_missing_data=p.get("TreatMissingData"))
             return cls(p.get("AlarmName", resource_name))
 
-    parsing.get_model_list.cache_clear()
-    parsing.get_model_map.cache_clear()
-    parsing.get_name_type_map.cache_clear()
+    _clear_model_caches(parsing)

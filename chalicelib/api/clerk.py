@@ -1,7 +1,50 @@
-"""Service-window clerks: assisted submission (窗口代办)."""
+"""Service-window clerks: assisted submission (窗口代办).
+
+A person without a certificate brings the application and scanned materials to a service
+window; an enrolled clerk uploads the scans (``POST /uploads``), builds the same envelope as an
+applicant would, signs it with the clerk's own certificate and submits it here. The case is
+marked ``assisted`` in the very transaction that stores it, and the clerk who submitted it in
+``assisted_by`` and in the case log, so that verification accepts the clerk's signature in
+place of the applicant's identity binding and the supervisor sees who acted.
+"""
 
 from __future__ import annotations
 
-from chalice import Blueprint
+import contextlib
+from datetime import UTC, datetime
+
+from chalice import Blueprint, Response
+from pynamodb.exceptions import UpdateError
+
+from chalicelib import runtime
+from chalicelib.api import authz, json_response
+from chalicelib.api.departments import answers_client_errors, headers
+from chalicelib.principal import Role
+from chalicelib.store import caselog
+from chalicelib.store.models import ApplicationModel
 
 bp = Blueprint(__name__)
+
+
+@bp.route("/clerk/applications", methods=["POST"], content_types=["application/json"])
+@answers_client_errors
+def post_assisted_application() -> Response:
+    """Submit a clerk-signed envelope for a person without a certificate; 202 as usual."""
+    from chalicelib import submission  # signature libraries load only where needed
+
+    settings = runtime.ready()
+    clerk = authz.require(headers(), settings, [Role.CLERK])
+    raw = bp.current_request.raw_body or b""
+    body = raw.encode() if isinstance(raw, str) else raw
+    now = datetime.now(UTC)
+    accepted = submission.submit(body, settings, now, assisted=True)
+    # The case log below records the clerk even if this update fails.
+    with contextlib.suppress(UpdateError):
+        ApplicationModel(accepted.receipt).update(
+            actions=[ApplicationModel.assisted_by.set(clerk.subject)],
+            condition=ApplicationModel.receipt.exists())
+    caselog.append(accepted.receipt, "ASSISTED_SUBMISSION", actor=clerk.subject, at=now,
+                   public=False, data={"clerk": clerk.subject, "display": clerk.display})
+    answer = accepted.body(settings.public_base_url)
+    answer["assisted"] = True
+    return json_response(answer, 202)

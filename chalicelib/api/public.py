@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from chalice import Blueprint, Response
 
 from chalicelib import health, runtime, tracking
@@ -18,11 +20,25 @@ def get_health() -> Response:
     return json_response(report, 200 if report["status"] == "ok" else 503)
 
 
+def source_ip() -> str:
+    """The caller's address as API Gateway saw it (``unknown`` when it is not given)."""
+    context = bp.current_request.context or {}
+    identity = context.get("identity") or {}
+    return str(identity.get("sourceIp") or "unknown")
+
+
 @bp.route("/track/{receipt}", methods=["GET"])
 def track(receipt: str) -> Response:
-    """Status, reason, public timeline and open tasks of a case (needs its tracking code)."""
+    """Status, reason, public timeline and open tasks of a case (needs its tracking code).
+
+    Rate limited per source address and per receipt (429); wrong code and unknown receipt
+    answer the same 404.
+    """
     runtime.ready()
+    now = datetime.now(UTC)
     params = bp.current_request.query_params
     code = params.get("code") if params else None
+    tracking.limit(source_ip(), receipt, now)
     application = tracking.authorise(receipt, code)
-    return json_response(tracking.view(application), headers={"Cache-Control": "no-store"})
+    return json_response(tracking.view(application, tracking.open_tasks(receipt, now)),
+                         headers={"Cache-Control": "no-store"})

@@ -84,12 +84,27 @@ class ApplicationModel(Model):
     verify_attempts = NumberAttribute(default=0)
     held_since = UTCDateTimeAttribute(null=True)
     signer_fingerprint = UnicodeAttribute(null=True)
+    # Review (the route step and department decisions, chalicelib/workflow.py).
+    review_started_at = UTCDateTimeAttribute(null=True)
+    due_date = UnicodeAttribute(null=True)  # the promised time limit, ISO date (China time)
+    paused_since = UTCDateTimeAttribute(null=True)  # a correction (补正) stopped the clock
+    pauses = ListAttribute(of=MapAttribute, default=list)  # [{"from": iso, "to": iso}]
+    extension_days = NumberAttribute(default=0)  # granted extensions (延期), working days
+    supplements = ListAttribute(of=MapAttribute, default=list)  # the applicant's answers
+    decided_at = UTCDateTimeAttribute(null=True)
+    early_days = NumberAttribute(null=True)  # working days left at the decision (提前办结)
+    denial = JSONAttribute(null=True)  # {"stage", "department", "reason"} of a DENIED case
+    licence_id = UnicodeAttribute(null=True)
+    assisted_by = UnicodeAttribute(null=True)  # the clerk's principal subject (窗口代办)
     applicant_index = ApplicantIndex()
     outbox_index = OutboxIndex()
 
 
 class DepartmentIndex(GlobalSecondaryIndex["TaskModel"]):
-    """A department's worklist sorted by due date."""
+    """A department's worklist: ``due_sort`` starts with the task's state, then its due date.
+
+    ``begins_with(due_sort, "open#")`` is the open worklist sorted by due date, without a filter.
+    """
 
     class Meta:
         index_name = "department-index"
@@ -100,7 +115,11 @@ class DepartmentIndex(GlobalSecondaryIndex["TaskModel"]):
 
 
 class OpenTaskIndex(GlobalSecondaryIndex["TaskModel"]):
-    """Sparse: only open tasks carry ``open_shard``, so supervision cost ignores finished cases."""
+    """Sparse: only tasks whose clock runs carry ``open_shard``, so supervision ignores the rest.
+
+    ``open_shard`` is one of ``OPEN_SHARDS`` values (``"0"`` … ``"15"``) derived from the receipt,
+    so that no single index partition is written by every task of the province.
+    """
 
     class Meta:
         index_name = "open-index"
@@ -111,7 +130,13 @@ class OpenTaskIndex(GlobalSecondaryIndex["TaskModel"]):
 
 
 class TaskModel(Model):
-    """One department's task within one stage of a case."""
+    """One department's task within one stage of a case.
+
+    ``task_key`` is ``"{stage:02d}#{department}"``: a case has at most one task per department
+    and stage, and creating it is a conditional put on that key, so a redelivered route message
+    never creates a second one. ``state`` is ``open`` (clock running), ``correction`` (补正:
+    clock stopped since ``paused_since``) or ``closed`` (``decision`` says how).
+    """
 
     class Meta(_Meta):
         logical = Table.TASKS
@@ -122,11 +147,23 @@ class TaskModel(Model):
     stage = NumberAttribute()
     state = UnicodeAttribute()
     due_sort = UnicodeAttribute()
-    due_date = UnicodeAttribute()
+    due_date = UnicodeAttribute()  # ISO date (China time); the last working day allowed
+    working_days = NumberAttribute(default=0)
+    service_code = UnicodeAttribute(default="")
     opened_at = UTCDateTimeAttribute()
+    dispatched_at = UTCDateTimeAttribute(null=True)  # message sent to the department queue
     closed_at = UTCDateTimeAttribute(null=True)
-    decision = UnicodeAttribute(null=True)
-    detail = JSONAttribute(null=True)
+    decision = UnicodeAttribute(null=True)  # approve | deny | opinion | cancelled
+    decided_by = UnicodeAttribute(null=True)
+    detail = JSONAttribute(null=True)  # the decision's reason, comment or opinion
+    early_days = NumberAttribute(null=True)  # working days left when decided (提前办结)
+    paused_since = UTCDateTimeAttribute(null=True)
+    pauses = ListAttribute(of=MapAttribute, default=list)  # [{"from": iso, "to": iso}]
+    corrections = ListAttribute(of=MapAttribute, default=list)  # what the applicant must add
+    steps = ListAttribute(of=MapAttribute, default=list)  # on-site inspections (现场核查)
+    extension_days = NumberAttribute(default=0)
+    extension = JSONAttribute(null=True)  # a pending request: {"days", "reason", "by", "at"}
+    extensions = ListAttribute(of=MapAttribute, default=list)  # decided requests
     open_shard = UnicodeAttribute(null=True)
     department_index = DepartmentIndex()
     open_index = OpenTaskIndex()
@@ -150,7 +187,13 @@ class CaseLogModel(Model):
 
 
 class ClaimModel(Model):
-    """Single-use claims: nonces, idempotency records of queue consumers, rate windows."""
+    """Single-use claims: nonces, idempotency records of queue consumers, rate windows.
+
+    ``state`` is what a claim's owner made of it (``DONE``, or ``ISSUED``/``USED`` for login
+    challenges, ``INPROGRESS``/``SENT``/``RETRY``/``COMPLETED``/``FAILED`` for notification
+    deliveries); ``count`` is an atomic counter (delivery attempts, requests in a rate window);
+    ``expires_at`` is the TTL and, while a delivery is ``INPROGRESS``, the end of its lease.
+    """
 
     class Meta(_Meta):
         logical = Table.CLAIMS
@@ -158,6 +201,7 @@ class ClaimModel(Model):
     key = UnicodeAttribute(hash_key=True)
     state = UnicodeAttribute(default="DONE")
     data = JSONAttribute(default=dict)
+    count = NumberAttribute(null=True)
     expires_at = TTLAttribute(null=True)
 
 
@@ -185,8 +229,23 @@ class CatalogModel(Model):
     department_index = CatalogDepartmentIndex()
 
 
+class PrincipalDepartmentIndex(GlobalSecondaryIndex["PrincipalModel"]):
+    """Sparse: enrolled officers of one department (whom a new task or a warning concerns)."""
+
+    class Meta:
+        index_name = "department-index"
+        projection = AllProjection()
+
+    department = UnicodeAttribute(hash_key=True)
+    principal = UnicodeAttribute(range_key=True)
+
+
 class PrincipalModel(Model):
-    """Enrolled staff (officers, clerks, supervisors, admins), keyed by certificate identity."""
+    """Enrolled staff (officers, clerks, supervisors, admins), keyed by certificate identity.
+
+    ``principal`` is ``fp:<SHA-256 fingerprint of the certificate>`` or ``id:<HMAC of the
+    identity number>`` (never the number itself); it is also the staff member's token subject.
+    """
 
     class Meta(_Meta):
         logical = Table.PRINCIPALS
@@ -195,10 +254,18 @@ class PrincipalModel(Model):
     role = UnicodeAttribute()
     department = UnicodeAttribute(null=True)
     display = UnicodeAttribute(default="")
+    email = UnicodeAttribute(null=True)  # where new tasks and deadline warnings are emailed
+    enrolled_at = UTCDateTimeAttribute(null=True)
+    department_index = PrincipalDepartmentIndex()
 
 
 class NotificationModel(Model):
-    """Inbox messages and delivery records, per recipient."""
+    """Inbox messages, per recipient, newest last.
+
+    ``recipient`` is an applicant key, ``dept#<code>`` (a department's officers) or
+    ``role#supervisor``; ``sk`` is ``<event time>#<event id>``, the same for every delivery
+    attempt of one event, so a redelivered event never adds a second message.
+    """
 
     class Meta(_Meta):
         logical = Table.NOTIFICATIONS
@@ -206,6 +273,7 @@ class NotificationModel(Model):
     recipient = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
     data = JSONAttribute(default=dict)
+    read_at = UTCDateTimeAttribute(null=True)
 
 
 class StatsModel(Model):

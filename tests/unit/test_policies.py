@@ -54,4 +54,5 @@ def test_policy_is_least_privilege(path: Path) -> None:
                 assert "ses:FromAddress" in json.dumps(statement.get("Condition")), statement
             elif resource != "*" and ":log-group:" not in resource:
                 # Scoped to this stage's resources by name.
-                assert f"onestop-{stage}-" in resource or ":key/" in resource, resource
+                assert (f"onestop-{stage}-" in resource or f"onestop-{stage}/" in resource
+                        or ":key/" in resource), resource

@@ -1,0 +1,272 @@
+"""Certificates and CRLs parsed once into what path validation asks of them.
+
+cryptography parses (in Rust, fast); what it cannot do, SM2 keys and signatures, goes to
+:mod:`chalicelib.signature.sm2`. Every parse error of untrusted input surfaces as ValueError.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.x509.oid import ExtensionOID
+
+from chalicelib.signature import oids, sm2
+
+# Extensions whose meaning we process (or that carry no constraint for our use); any other
+# extension marked critical makes the certificate unusable, as RFC 5280 section 4.2 requires.
+HANDLED_EXTENSIONS = frozenset({
+    ExtensionOID.KEY_USAGE, ExtensionOID.EXTENDED_KEY_USAGE, ExtensionOID.BASIC_CONSTRAINTS,
+    ExtensionOID.SUBJECT_KEY_IDENTIFIER, ExtensionOID.AUTHORITY_KEY_IDENTIFIER,
+    ExtensionOID.SUBJECT_ALTERNATIVE_NAME, ExtensionOID.ISSUER_ALTERNATIVE_NAME,
+    ExtensionOID.CRL_DISTRIBUTION_POINTS, ExtensionOID.AUTHORITY_INFORMATION_ACCESS,
+    # Policies are accepted as if the initial policy set were anyPolicy with no explicit
+    # policy required: a valid way of processing them (RFC 5280 6.1.1), not an omission.
+    ExtensionOID.CERTIFICATE_POLICIES,
+})
+
+# Hashes a certificate or CRL signature may use. SHA-1 and MD5 are refused.
+_CERT_HASHES = frozenset({"sha256", "sha384", "sha512"})
+
+
+def fingerprint(der: bytes) -> str:
+    """SHA-256 of the DER encoding, lower-case hex."""
+    return hashlib.sha256(der).hexdigest()
+
+
+class CertInfo:
+    """One X.509 certificate with the fields path validation uses, parsed once."""
+
+    __slots__ = ("_public_key", "_subject_name", "_subject_text", "aki", "basic_ca", "cert",
+                 "der", "eku", "fingerprint", "issuer_name", "key_usage", "not_after",
+                 "not_before", "path_length", "serial", "ski", "unhandled_critical")
+
+    def __init__(self, der: bytes, cert: x509.Certificate | None = None,
+                 fingerprint_hex: str | None = None) -> None:
+        try:
+            cert = cert or x509.load_der_x509_certificate(der)
+            self.issuer_name = cert.issuer.public_bytes()
+            self.serial = cert.serial_number
+            self.not_before = cert.not_valid_before_utc
+            self.not_after = cert.not_valid_after_utc
+            extensions = cert.extensions
+        except Exception as exc:  # cryptography raises ValueError and friends
+            raise ValueError(f"unparseable certificate: {exc}") from exc
+        self.der = der
+        self.cert = cert
+        self.fingerprint = fingerprint_hex or fingerprint(der)
+        self._subject_name: bytes | None = None
+        self._public_key: Any = None
+        self._subject_text: str | None = None
+        self.ski: bytes | None = None
+        self.aki: bytes | None = None
+        self.key_usage: x509.KeyUsage | None = None
+        self.eku: frozenset[str] | None = None
+        self.basic_ca = False
+        self.path_length: int | None = None
+        unhandled: list[str] = []
+        for extension in extensions:
+            value = extension.value
+            if isinstance(value, x509.SubjectKeyIdentifier):
+                self.ski = value.digest
+            elif isinstance(value, x509.AuthorityKeyIdentifier):
+                self.aki = value.key_identifier
+            elif isinstance(value, x509.KeyUsage):
+                self.key_usage = value
+            elif isinstance(value, x509.ExtendedKeyUsage):
+                self.eku = frozenset(oid.dotted_string for oid in value)
+            elif isinstance(value, x509.BasicConstraints):
+                self.basic_ca = value.ca
+                self.path_length = value.path_length
+            if extension.critical and extension.oid not in HANDLED_EXTENSIONS:
+                unhandled.append(extension.oid.dotted_string)
+        self.unhandled_critical = tuple(unhandled)
+
+    @property
+    def subject_name(self) -> bytes:
+        """The subject's DER encoding (what issuer names are compared with)."""
+        if self._subject_name is None:
+            self._subject_name = self.cert.subject.public_bytes()
+        return self._subject_name
+
+    @property
+    def self_issued(self) -> bool:
+        """Subject and issuer are the same name (RFC 5280 "self-issued")."""
+        return self.subject_name == self.issuer_name
+
+    @property
+    def public_key(self) -> Any:
+        """The subject's public key: a cryptography key, or a tongsuopy one for SM2.
+
+        Raises ValueError when the key is of a kind we do not verify with.
+        """
+        if self._public_key is None:
+            try:
+                self._public_key = self.cert.public_key()
+            except UnsupportedAlgorithm:
+                # cryptography knows no SM2 curve; the SPKI goes to tongsuopy as it is.
+                spki = asn1_x509.Certificate.load(self.der)["tbs_certificate"][
+                    "subject_public_key_info"]
+                self._public_key = sm2.load_public_key(spki.dump())
+            except Exception as exc:
+                raise ValueError(f"unusable public key: {exc}") from exc
+        return self._public_key
+
+    @property
+    def is_sm2(self) -> bool:
+        """Whether the subject key is an SM2 key."""
+        key = self.public_key
+        return not isinstance(key, (rsa.RSAPublicKey, ec.EllipticCurvePublicKey))
+
+    def subject_text(self) -> str:
+        """The subject as an RFC 4514 string (for reports, not for logs: it may hold an ID)."""
+        if self._subject_text is None:
+            self._subject_text = name_text(self.cert.subject)
+        return self._subject_text
+
+    def valid_at(self, moment: datetime) -> bool:
+        """Whether ``moment`` lies within notBefore..notAfter (both inclusive)."""
+        return self.not_before <= moment <= self.not_after
+
+
+def name_text(name: x509.Name) -> str:
+    """RFC 4514 text of a name, with serialNumber spelled out rather than as 2.5.4.5."""
+    return name.rfc4514_string(_NAME_OVERRIDES)
+
+
+_NAME_OVERRIDES = {x509.NameOID.SERIAL_NUMBER: "serialNumber"}
+
+
+def check_signed_by(signature: bytes, tbs: bytes, algorithm_oid: str, parameters: Any,
+                    hash_algorithm: hashes.HashAlgorithm | None, issuer: CertInfo) -> bool:
+    """Whether ``issuer``'s key made ``signature`` over ``tbs`` (a certificate or CRL body).
+
+    ``parameters`` and ``hash_algorithm`` are what cryptography reports for the signed
+    object (``signature_algorithm_parameters``, ``signature_hash_algorithm``); both are None
+    for SM2, which cryptography does not know.
+    """
+    try:
+        key = issuer.public_key
+        if algorithm_oid == oids.SM2_WITH_SM3:
+            # GM/T 0015: certificate and CRL signatures use the default signer ID.
+            return issuer.is_sm2 and sm2.verify(key, signature, tbs)
+        if hash_algorithm is None or hash_algorithm.name not in _CERT_HASHES:
+            return False
+        if isinstance(key, rsa.RSAPublicKey) and isinstance(parameters,
+                                                             (padding.PKCS1v15, padding.PSS)):
+            key.verify(signature, tbs, parameters, hash_algorithm)
+            return True
+        if isinstance(key, ec.EllipticCurvePublicKey) and isinstance(parameters, ec.ECDSA):
+            key.verify(signature, tbs, parameters)
+            return True
+    except (InvalidSignature, ValueError, TypeError, UnsupportedAlgorithm):
+        return False
+    return False
+
+
+def _algorithm_of(signed: x509.Certificate | x509.CertificateRevocationList) -> tuple[
+        str, Any, hashes.HashAlgorithm | None]:
+    oid = signed.signature_algorithm_oid.dotted_string
+    if oid == oids.SM2_WITH_SM3:
+        return oid, None, None
+    try:
+        return oid, signed.signature_algorithm_parameters, signed.signature_hash_algorithm
+    except Exception:  # an algorithm cryptography does not support: not verifiable here
+        return oid, None, None
+
+
+def cert_signed_by(child: CertInfo, issuer: CertInfo) -> bool:
+    """Whether ``issuer`` signed ``child`` (names must chain too)."""
+    if child.issuer_name != issuer.subject_name:
+        return False
+    cert = child.cert
+    return check_signed_by(cert.signature, cert.tbs_certificate_bytes, *_algorithm_of(cert),
+                           issuer)
+
+
+@dataclass(frozen=True)
+class Revocation:
+    """One CRL entry as we use it."""
+
+    revoked_at: datetime
+    reason: str | None
+
+
+class CrlInfo:
+    """One CRL, parsed once; its entries are indexed on first use."""
+
+    def __init__(self, der: bytes, source: str) -> None:
+        try:
+            crl = x509.load_der_x509_crl(der)
+            self.issuer_name = crl.issuer.public_bytes()
+            self.this_update = crl.last_update_utc
+            self.next_update = crl.next_update_utc
+            extensions = crl.extensions
+        except Exception as exc:
+            raise ValueError(f"unparseable CRL: {exc}") from exc
+        self.der = der
+        self.crl = crl
+        self.source = source
+        self.fingerprint = fingerprint(der)
+        self.number: int | None = None
+        self.usable_scope = True
+        self.only_user = self.only_ca = False
+        for extension in extensions:
+            value = extension.value
+            if isinstance(value, x509.CRLNumber):
+                self.number = value.crl_number
+            elif isinstance(value, x509.DeltaCRLIndicator):
+                self.usable_scope = False  # a delta is not a complete list on its own
+            elif isinstance(value, x509.IssuingDistributionPoint):
+                # A partitioned or indirect CRL does not tell us about every certificate;
+                # we only use complete CRLs, optionally restricted to users or to CAs.
+                if value.indirect_crl or value.only_some_reasons or \
+                        value.only_contains_attribute_certs or value.full_name or \
+                        value.relative_name:
+                    self.usable_scope = False
+                self.only_user = value.only_contains_user_certs
+                self.only_ca = value.only_contains_ca_certs
+            elif extension.critical and not isinstance(value, x509.AuthorityKeyIdentifier):
+                self.usable_scope = False
+
+    def covers(self, cert: CertInfo) -> bool:
+        """Whether this CRL's scope includes ``cert`` (by issuer name and kind)."""
+        if not self.usable_scope or self.issuer_name != cert.issuer_name:
+            return False
+        return not ((self.only_user and cert.basic_ca) or (self.only_ca and not cert.basic_ca))
+
+    def signed_by(self, issuer: CertInfo) -> bool:
+        """Whether ``issuer`` signed this CRL (and may sign CRLs)."""
+        if issuer.key_usage is not None and not issuer.key_usage.crl_sign:
+            return False
+        crl = self.crl
+        return check_signed_by(crl.signature, crl.tbs_certlist_bytes, *_algorithm_of(crl),
+                               issuer)
+
+    @functools.cached_property
+    def entries(self) -> dict[int, Revocation]:
+        """Revoked serial numbers; built once, then each lookup is a dict access."""
+        found: dict[int, Revocation] = {}
+        for entry in self.crl:
+            reason: str | None = None
+            try:
+                reason = entry.extensions.get_extension_for_class(
+                    x509.CRLReason).value.reason.value
+            except Exception:  # absent or unparseable: the entry still revokes
+                reason = None
+            if reason == "removeFromCRL":
+                continue  # only meaningful in delta CRLs: the entry is not a revocation
+            found[entry.serial_number] = Revocation(entry.revocation_date_utc, reason)
+        return found
+
+    def is_current(self, now: datetime) -> bool:
+        """thisUpdate <= now <= nextUpdate; a CRL without nextUpdate is never current."""
+        return self.next_update is not None and self.this_update <= now <= self.next_update

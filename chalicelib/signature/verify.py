@@ -1,0 +1,423 @@
+"""Verify a detached CMS signature over an application: one verdict, one reason code.
+
+Order of the checks, which is also the precedence of the reason codes (``Reason``):
+
+1. structure (``MALFORMED``): DER CMS SignedData, detached, one signer whose certificate is
+   found, signed attributes well formed;
+2. content signature (``SIGNATURE_INVALID``): messageDigest over the payload, the signature
+   over the signed attributes (or the payload), algorithm and key acceptable;
+3. path (``CERT_UNTRUSTED``, ``CERT_EXPIRED``, ``CERT_NOT_YET_VALID``, ``CERT_REVOKED``,
+   ``CERT_USAGE``, ``REVOCATION_UNKNOWN``): a chain to an anchor whose every link verifies,
+   CA constraints, validity at ``now`` and at the signing time(s), the signer's key usage and
+   EKU, then CRLs for every certificate below the anchor;
+4. identity (``IDENTITY_MISMATCH``): ``applicant_id`` against the certificate, per CA rule.
+
+Policy choices worth knowing:
+
+- A revoked certificate is refused whatever the claimed signing time: without a trusted
+  timestamp, signingTime and ``signed_at`` are the signer's own claims.
+- A certificate without a key usage extension is unrestricted (RFC 5280); with one, it
+  must allow digitalSignature or nonRepudiation. An EKU extension, when present, must hold
+  one of the allowed signing EKUs (``DEFAULT_SIGNING_EKUS`` or the CA rule's).
+- A CA that lacks CA=true, keyCertSign or respect for its pathLen, or any certificate with
+  a critical extension we do not process, breaks the path: ``CERT_UNTRUSTED``.
+- No current CRL signed by the issuer for a certificate below the anchor:
+  ``REVOCATION_UNKNOWN``, the only indeterminate outcome.
+
+Nothing here reads the clock or logs: ``now`` is a parameter, the report is the evidence.
+"""
+
+from __future__ import annotations
+
+import hmac
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+
+from chalicelib.contract import Reason
+from chalicelib.signature import oids, sm2
+from chalicelib.signature.certs import CertInfo, name_text
+from chalicelib.signature.envelope import ParsedSignature, parse_envelope_signature
+from chalicelib.signature.errors import MalformedSignature
+from chalicelib.signature.trust import (
+    DEFAULT_SIGNING_EKUS,
+    CaRule,
+    RevocationStatus,
+    TrustStore,
+    normalise_identity,
+)
+
+POLICY_NAME = "onestop-cms-detached/1"
+_HASHES: dict[str, hashes.HashAlgorithm] = {
+    "sha256": hashes.SHA256(), "sha384": hashes.SHA384(), "sha512": hashes.SHA512(),
+    "sm3": hashes.SM3()}
+_PRECEDENCE = {reason: index for index, reason in enumerate(Reason)}
+
+
+@dataclass(frozen=True)
+class VerifyPolicy:
+    """Knobs of the validation; the defaults are the platform's policy."""
+
+    digest_algorithms: frozenset[str] = frozenset({"sha256", "sha384", "sha512", "sm3"})
+    ec_curves: frozenset[str] = frozenset({"secp256r1", "secp384r1", "secp521r1"})
+    min_rsa_bits: int = 2048
+    signing_ekus: frozenset[str] = DEFAULT_SIGNING_EKUS
+    require_revocation: bool = True
+    max_path_length: int = 8
+
+
+DEFAULT_POLICY = VerifyPolicy()
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The outcome: ``reason`` None means valid; ``report`` is the evidence (JSON-ready)."""
+
+    reason: Reason | None
+    indeterminate: bool
+    report: dict[str, Any] = field(repr=False)
+    signer_fingerprint: str | None = None
+
+    @property
+    def valid(self) -> bool:
+        """True when every check passed."""
+        return self.reason is None
+
+
+class _Fail(Exception):
+    """Internal: stop with this reason (and a message for the report)."""
+
+    def __init__(self, reason: Reason, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+
+
+@dataclass
+class _Outcome:
+    """One candidate path and what its checks found (reason None: it validates)."""
+
+    path: list[CertInfo]
+    reason: Reason | None = None
+    message: str | None = None
+    revocations: list[tuple[CertInfo, RevocationStatus]] = field(default_factory=list)
+
+
+def verify_detached(payload: bytes, signature: bytes, trust: TrustStore, *, now: datetime,
+                    applicant_id: str, signed_at: datetime | None = None,
+                    policy: VerifyPolicy | None = None) -> Verdict:
+    """Verify ``signature`` (DER CMS SignedData, detached) over exactly ``payload``.
+
+    Parameters
+    ----------
+    payload
+        The bytes that were signed (the application JSON, as received).
+    signature
+        The DER CMS SignedData (PKCS#7 or GM/T 0010 wrapper).
+    trust
+        Anchors, intermediates and CRLs.
+    now
+        Validation time (aware; a naive value is taken as UTC).
+    applicant_id
+        The identity number the application claims; must match the certificate's.
+    signed_at
+        The signing time the application claims; checked against validity, like the
+        signingTime attribute.
+    policy
+        Algorithms, EKUs and limits; ``DEFAULT_POLICY`` when None.
+
+    Returns
+    -------
+    Verdict
+        Never raises for any input bytes: every failure is a reason code.
+    """
+    policy = policy or DEFAULT_POLICY
+    now = _aware(now)
+    signed_at = _aware(signed_at) if signed_at is not None else None
+    parsed: ParsedSignature | None = None
+    signer: CertInfo | None = None
+    outcome: _Outcome | None = None
+    try:
+        parsed = parse_envelope_signature(signature)
+        signer, extras = _certificates(parsed, trust)
+        outcomes = _build_paths(signer, extras, trust, policy)
+        # The signer ID of an SM2 signature is a per-CA setting: the path tells which CA.
+        rule = trust.rule_for(outcomes[0].path) if outcomes else trust.rule_for([signer])
+        _check_content(parsed, bytes(payload), signer, rule, policy)
+        if not outcomes:
+            raise _Fail(Reason.CERT_UNTRUSTED, "no path from the signer certificate to a "
+                        "trust anchor whose every signature verifies")
+        times = [t for t in (parsed.signing_time, signed_at) if t is not None]
+        for candidate in outcomes:
+            _evaluate(candidate, trust, now, [_aware(t) for t in times], policy)
+            if candidate.reason is None:
+                outcome = candidate
+                break
+        else:
+            # No path validates: report the one that got furthest (its reason comes last).
+            outcome = max(outcomes, key=lambda o: _PRECEDENCE[o.reason or Reason.MALFORMED])
+            raise _Fail(outcome.reason or Reason.CERT_UNTRUSTED, outcome.message or "")
+        rule = trust.rule_for(outcome.path)
+        claimed = normalise_identity(applicant_id) if isinstance(applicant_id, str) else ""
+        found = [normalise_identity(v) for v in rule.identities_of(signer)]
+        if not claimed or claimed not in found:
+            raise _Fail(Reason.IDENTITY_MISMATCH,
+                        "the applicant's identity number is not the certificate's"
+                        if found else "the certificate carries no identity number")
+        return _verdict(None, None, parsed, signer, outcome, now, signed_at)
+    except _Fail as failure:
+        return _verdict(failure.reason, failure.message, parsed, signer, outcome, now,
+                        signed_at)
+    except MalformedSignature as exc:
+        return _verdict(Reason.MALFORMED, str(exc), parsed, signer, outcome, now, signed_at)
+    except Exception as exc:  # a bug or a library surprise must not become a 5xx or an accept
+        return _verdict(Reason.MALFORMED, f"unexpected {type(exc).__name__} while verifying",
+                        parsed, signer, outcome, now, signed_at)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+def _certificates(parsed: ParsedSignature, trust: TrustStore) -> tuple[
+        CertInfo, dict[bytes, list[CertInfo]]]:
+    if parsed.signer_certificate is None:
+        raise MalformedSignature("the signer's certificate is not in the signature")
+    extras: dict[bytes, list[CertInfo]] = {}
+    signer: CertInfo | None = None
+    for der, fp, cert in parsed.parsed_certificates:
+        try:
+            if der == parsed.signer_certificate:
+                signer = CertInfo(der, cert, fp)
+                continue
+            info = trust.known_certificate(der, fp, cert)
+        except ValueError as exc:
+            if der == parsed.signer_certificate:
+                raise MalformedSignature(str(exc)) from exc
+            continue  # an unusable extra certificate just does not help build a path
+        if info.basic_ca:
+            extras.setdefault(info.subject_name, []).append(info)
+    if signer is None:  # pragma: no cover - the parser found it among these
+        raise MalformedSignature("the signer's certificate is not in the signature")
+    return signer, extras
+
+
+def _build_paths(signer: CertInfo, extras: dict[bytes, list[CertInfo]], trust: TrustStore,
+                 policy: VerifyPolicy) -> list[_Outcome]:
+    """Every path (up to a few) from the signer to an anchor whose links all verify."""
+    found: list[_Outcome] = []
+
+    def walk(path: list[CertInfo]) -> None:
+        top = path[-1]
+        if trust.is_anchor(top):
+            found.append(_Outcome(list(path)))
+            return
+        if len(path) >= policy.max_path_length:
+            return
+        for issuer in trust.issuer_candidates(top, extras):
+            if len(found) >= 4:
+                return
+            if any(issuer.fingerprint == c.fingerprint for c in path):
+                continue
+            if trust.signed(top, issuer):
+                path.append(issuer)
+                walk(path)
+                path.pop()
+
+    walk([signer])
+    return found
+
+
+def _check_content(parsed: ParsedSignature, payload: bytes, signer: CertInfo, rule: CaRule,
+                   policy: VerifyPolicy) -> None:
+    digest_name = parsed.digest_name
+    if digest_name not in policy.digest_algorithms:
+        raise _Fail(Reason.SIGNATURE_INVALID, f"digest algorithm {digest_name} not accepted")
+    algorithm = _HASHES[digest_name]
+    if parsed.signed_attributes_der is not None:
+        digest = hashes.Hash(algorithm)
+        digest.update(payload)
+        if not hmac.compare_digest(digest.finalize(), parsed.message_digest or b""):
+            raise _Fail(Reason.SIGNATURE_INVALID, "the payload does not match messageDigest")
+        signed = parsed.signed_attributes_der
+    else:
+        signed = payload
+    try:
+        key = signer.public_key
+    except ValueError as exc:
+        raise _Fail(Reason.SIGNATURE_INVALID, str(exc)) from exc
+    oid = parsed.signature_algorithm
+    try:
+        if oid in oids.SM2 or (oid == oids.EC_PUBLIC_KEY and signer.is_sm2):
+            if digest_name != "sm3" or not signer.is_sm2:
+                raise _Fail(Reason.SIGNATURE_INVALID, "SM2 needs an SM2 key and SM3")
+            if not sm2.verify(key, parsed.signature_value, signed, rule.sm2_signer_id):
+                raise InvalidSignature
+        elif oid in oids.RSA_PKCS1 or oid == oids.RSA_PSS:
+            if not isinstance(key, rsa.RSAPublicKey):
+                raise _Fail(Reason.SIGNATURE_INVALID, "an RSA signature needs an RSA key")
+            if key.key_size < policy.min_rsa_bits:
+                raise _Fail(Reason.SIGNATURE_INVALID, f"RSA key of {key.key_size} bits")
+            pad: padding.AsymmetricPadding
+            if oid == oids.RSA_PSS:
+                pad = _pss_padding(parsed, digest_name)
+            else:
+                if oids.RSA_PKCS1[oid] not in (None, digest_name):
+                    raise _Fail(Reason.SIGNATURE_INVALID, "signature and digest hashes differ")
+                pad = padding.PKCS1v15()
+            key.verify(parsed.signature_value, signed, pad, algorithm)
+        elif oid in oids.ECDSA:
+            if not isinstance(key, ec.EllipticCurvePublicKey):
+                raise _Fail(Reason.SIGNATURE_INVALID, "an ECDSA signature needs an EC key")
+            if key.curve.name not in policy.ec_curves:
+                raise _Fail(Reason.SIGNATURE_INVALID, f"curve {key.curve.name} not accepted")
+            if oids.ECDSA[oid] not in (None, digest_name) or digest_name == "sm3":
+                raise _Fail(Reason.SIGNATURE_INVALID, "signature and digest hashes differ")
+            key.verify(parsed.signature_value, signed, ec.ECDSA(algorithm))
+        else:
+            raise _Fail(Reason.SIGNATURE_INVALID, f"signature algorithm {oid} not accepted")
+    except (InvalidSignature, ValueError, TypeError, UnsupportedAlgorithm) as exc:
+        raise _Fail(Reason.SIGNATURE_INVALID, "the signature does not verify") from exc
+
+
+def _pss_padding(parsed: ParsedSignature, digest_name: str) -> padding.PSS:
+    parameters = parsed.pss_parameters
+    if parameters is None:
+        raise _Fail(Reason.SIGNATURE_INVALID, "RSASSA-PSS without parameters")
+    # Absent fields mean SHA-1 and MGF1-SHA-1 (RFC 4055 defaults): refused as too weak.
+    hash_id = parameters.hash_algorithm
+    mgf = parameters.mask_gen_algorithm
+    hash_name = oids.DIGEST_NAMES.get(hash_id.algorithm.dotted_string) if hash_id else None
+    mgf_hash = oids.DIGEST_NAMES.get(mgf.parameters.algorithm.dotted_string) \
+        if mgf is not None and mgf.parameters is not None else None
+    if hash_name != digest_name or mgf is None or \
+            mgf.algorithm.dotted_string != oids.MGF1 or mgf_hash not in _HASHES or \
+            mgf_hash == "sm3" or parameters.trailer_field not in (None, 1):
+        raise _Fail(Reason.SIGNATURE_INVALID, "RSASSA-PSS parameters not accepted")
+    salt = 20 if parameters.salt_length is None else parameters.salt_length
+    return padding.PSS(mgf=padding.MGF1(_HASHES[mgf_hash]), salt_length=salt)
+
+
+def _evaluate(outcome: _Outcome, trust: TrustStore, now: datetime, times: Sequence[datetime],
+              policy: VerifyPolicy) -> None:
+    """Fill ``outcome.reason`` with the most fundamental problem of this path, if any."""
+    path = outcome.path
+    problems: list[tuple[Reason, str]] = []
+    for depth, cert in enumerate(path):
+        if cert.unhandled_critical:
+            problems.append((Reason.CERT_UNTRUSTED, f"unprocessed critical extension "
+                             f"{cert.unhandled_critical[0]} at depth {depth}"))
+        if depth == 0:
+            continue
+        if not cert.basic_ca:
+            problems.append((Reason.CERT_UNTRUSTED, f"issuer at depth {depth} is not a CA"))
+        elif cert.key_usage is not None and not cert.key_usage.key_cert_sign:
+            problems.append((Reason.CERT_UNTRUSTED, f"CA at depth {depth} may not sign certs"))
+        # pathLen counts the non-self-issued intermediate CAs below this one (RFC 5280 6.1.4).
+        below = sum(1 for c in path[1:depth] if not c.self_issued)
+        if cert.path_length is not None and below > cert.path_length:
+            problems.append((Reason.CERT_UNTRUSTED, f"pathLen of the CA at depth {depth} "
+                             "exceeded"))
+    for depth, cert in enumerate(path):
+        for label, moment in (("now", now), *(("signing time", t) for t in times)):
+            if moment > cert.not_after:
+                problems.append((Reason.CERT_EXPIRED,
+                                 f"certificate at depth {depth} expired before {label}"))
+            elif moment < cert.not_before:
+                problems.append((Reason.CERT_NOT_YET_VALID,
+                                 f"certificate at depth {depth} not yet valid at {label}"))
+    signer = path[0]
+    if signer.basic_ca:
+        problems.append((Reason.CERT_USAGE, "the signer certificate is a CA certificate"))
+    usage = signer.key_usage
+    if usage is not None and not (usage.digital_signature or usage.content_commitment):
+        problems.append((Reason.CERT_USAGE, "key usage allows neither digitalSignature nor "
+                         "nonRepudiation"))
+    allowed = trust.rule_for(path).signing_ekus or policy.signing_ekus
+    if signer.eku is not None and not signer.eku & allowed:
+        problems.append((Reason.CERT_USAGE, "extended key usage does not allow signing"))
+    if policy.require_revocation and not any(p[0] is Reason.CERT_UNTRUSTED for p in problems):
+        for depth, cert in enumerate(path[:-1]):
+            status = trust.revocation(cert, path[depth + 1], now)
+            outcome.revocations.append((cert, status))
+            if status.status == "revoked":
+                problems.append((Reason.CERT_REVOKED, f"certificate at depth {depth} revoked"))
+            elif status.status == "unknown":
+                problems.append((Reason.REVOCATION_UNKNOWN, f"no current CRL for the "
+                                 f"certificate at depth {depth}"))
+    if problems:
+        outcome.reason, outcome.message = min(problems, key=lambda p: _PRECEDENCE[p[0]])
+
+
+# --- the report ----------------------------------------------------------------------------
+
+
+def _library_versions() -> dict[str, str | None]:
+    import asn1crypto
+    import cryptography
+
+    return {"cryptography": cryptography.__version__, "asn1crypto": asn1crypto.__version__,
+            "tongsuopy": sm2.tongsuopy_version(),
+            "python": ".".join(map(str, sys.version_info[:3]))}
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.astimezone(UTC).isoformat() if moment is not None else None
+
+
+def _verdict(reason: Reason | None, message: str | None, parsed: ParsedSignature | None,
+             signer: CertInfo | None, outcome: _Outcome | None, now: datetime,
+             signed_at: datetime | None) -> Verdict:
+    indeterminate = reason is Reason.REVOCATION_UNKNOWN
+    indication = "TOTAL_PASSED" if reason is None else \
+        "INDETERMINATE" if indeterminate else "TOTAL_FAILED"
+    report: dict[str, Any] = {
+        "policy": POLICY_NAME,
+        "indication": indication,
+        "sub_indication": reason.value if reason else None,
+        "message": message,
+        "validation_time": _iso(now),
+        "claimed_signing_time": _iso(signed_at),
+        "libraries": _library_versions(),
+    }
+    if parsed is not None:
+        report["signature"] = {
+            "format": "CMS detached", "wrapper": parsed.wrapper,
+            "digest_algorithm": parsed.digest_name,
+            "signature_algorithm": parsed.signature_name,
+            "signed_attributes": parsed.signed_attributes,
+            "signing_time": _iso(parsed.signing_time),
+        }
+    if signer is not None:
+        report["signer"] = {
+            "subject": signer.subject_text(), "issuer": name_text(signer.cert.issuer),
+            "serial_number": format(signer.serial, "x"), "sha256": signer.fingerprint,
+            "not_before": _iso(signer.not_before), "not_after": _iso(signer.not_after),
+        }
+    if outcome is not None:
+        report["chain"] = [{"subject": cert.subject_text(), "sha256": cert.fingerprint,
+                            "trust_anchor": index == len(outcome.path) - 1}
+                           for index, cert in enumerate(outcome.path)]
+        report["revocation"] = [_revocation_entry(cert, status)
+                                for cert, status in outcome.revocations]
+    return Verdict(reason=reason, indeterminate=indeterminate, report=report,
+                   signer_fingerprint=signer.fingerprint if signer is not None else None)
+
+
+def _revocation_entry(cert: CertInfo, status: RevocationStatus) -> dict[str, Any]:
+    entry: dict[str, Any] = {"certificate_sha256": cert.fingerprint, "status": status.status}
+    if status.crl is not None:
+        entry["crl"] = {"source": status.crl.source, "sha256": status.crl.fingerprint,
+                        "crl_number": status.crl.number,
+                        "this_update": _iso(status.crl.this_update),
+                        "next_update": _iso(status.crl.next_update)}
+    if status.entry is not None:
+        entry["revoked_at"] = _iso(status.entry.revoked_at)
+        entry["revocation_reason"] = status.entry.reason
+    return entry

@@ -1,0 +1,106 @@
+"""Data access for the in-app inbox: one message per recipient and event, newest first.
+
+Recipients are applicant keys, ``dept#<code>`` (every officer of a department reads it) and
+``role#supervisor``. A message's sort key is ``<event time>#<event id>``: the same for every
+delivery attempt of one event, so storing it is a conditional put that a redelivery loses.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from datetime import datetime
+from typing import Any
+
+from pynamodb.exceptions import PutError, UpdateError
+
+from chalicelib.store.models import NotificationModel
+
+MAX_PAGE = 100
+
+
+class InvalidCursor(ValueError):
+    """A paging cursor that was not made for this recipient."""
+
+
+def department_recipient(department: str) -> str:
+    """The inbox shared by a department's officers."""
+    return f"dept#{department}"
+
+
+def role_recipient(role: str) -> str:
+    """The inbox shared by every holder of a staff role (supervisors)."""
+    return f"role#{role}"
+
+
+def message_key(at: datetime, event_id: str) -> str:
+    """Sort key of a message: time first (for order), event id (for uniqueness)."""
+    return f"{at.isoformat()}#{event_id}"
+
+
+def put(recipient: str, at: datetime, event_id: str, data: dict[str, Any]) -> bool:
+    """Store one message; False when it was already there (a redelivered event)."""
+    item = NotificationModel(recipient, message_key(at, event_id), data=data)
+    try:
+        item.save(condition=NotificationModel.sk.does_not_exist())
+    except PutError as exc:
+        if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def page(recipient: str, *, limit: int = 50, cursor: str | None = None
+         ) -> tuple[list[dict[str, Any]], str | None]:
+    """A page of a recipient's messages, newest first, and the cursor of the next page."""
+    start = decode_cursor(cursor, {"recipient": recipient}, {"recipient", "sk"})
+    query = NotificationModel.query(recipient, scan_index_forward=False, limit=limit,
+                                    last_evaluated_key=start)
+    items = [{"id": item.sk, **dict(item.data),
+              "read_at": item.read_at.isoformat() if item.read_at else None}
+             for item in query]
+    return items, encode_cursor(query.last_evaluated_key)
+
+
+def mark_read(recipient: str, message_id: str, now: datetime) -> bool:
+    """Record that the recipient read a message (first reading only); False if unknown."""
+    try:
+        NotificationModel(recipient, message_id).update(
+            actions=[NotificationModel.read_at.set(NotificationModel.read_at | now)],
+            condition=NotificationModel.sk.exists())
+    except UpdateError as exc:
+        if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def encode_cursor(key: dict[str, Any] | None) -> str | None:
+    """An opaque paging cursor for a DynamoDB ``LastEvaluatedKey``."""
+    if not key:
+        return None
+    raw = json.dumps(key, sort_keys=True, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None, fixed: dict[str, str], fields: set[str]
+                  ) -> dict[str, Any] | None:
+    """The ``ExclusiveStartKey`` of a cursor, if it has exactly ``fields`` (string values)
+    and the ``fixed`` ones (the partition being read) hold the expected values.
+
+    A cursor made for another partition would page through someone else's data.
+    """
+    if not cursor:
+        return None
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        ok = (isinstance(key, dict) and set(key) == fields
+              and all(isinstance(v, dict) and set(v) == {"S"} and isinstance(v["S"], str)
+                      for v in key.values())
+              and all(key[name] == {"S": value} for name, value in fixed.items()))
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        ok = False
+    if not ok:
+        raise InvalidCursor(cursor)
+    return dict(key)
