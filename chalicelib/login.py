@@ -15,6 +15,8 @@ or returns the identity number.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
 import secrets
@@ -23,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from chalicelib import intake, tokens
+from chalicelib import idnumbers, intake, tokens
 from chalicelib.contract import REASON_TEXT_ZH, Reason
 from chalicelib.errors import ClientError, Forbidden, Unauthorized
 from chalicelib.names import Bucket
@@ -142,18 +144,28 @@ def parse_payload(payload: bytes) -> LoginPayload:
     return LoginPayload(nonce, ident.strip(), str(kind))
 
 
+def staff_identity_key(settings: Settings, ident: str) -> str:
+    """Registry key material of a staff member's identity number (HMAC under the pepper).
+
+    Distinct from the same person's applicant key, so that enrolling a civil servant as staff
+    says nothing about their own applications.
+    """
+    if not settings.pepper:
+        raise RuntimeError("the applicant-key pepper is not configured")
+    number = idnumbers.validate_resident_id(ident)
+    return hmac.new(settings.pepper, f"staff:{number}".encode(), hashlib.sha256).hexdigest()
+
+
 def _identity(settings: Settings, kind: str, ident: str) -> tuple[str, str]:
     """The checked identity number and its HMAC (the subject or registry key)."""
-    from chalicelib import idnumbers
-    from chalicelib.submission import applicant_key
-
     try:
-        checked = idnumbers.validate_applicant_id(
-            "person" if kind == STAFF_KIND else kind, ident)
+        if kind == STAFF_KIND:
+            return idnumbers.validate_resident_id(ident), staff_identity_key(settings, ident)
+        checked = idnumbers.validate_applicant_id(kind, ident)
     except idnumbers.InvalidIdNumber as exc:
         raise InvalidLogin(exc.message_zh, exc.message_en, code=exc.code,
                            details={"field": "id"}) from exc
-    return checked, applicant_key(settings, kind, checked)
+    return checked, idnumbers.applicant_key(kind, checked, settings.pepper)
 
 
 def _refuse(reason: Reason) -> CertificateRefused:

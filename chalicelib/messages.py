@@ -56,9 +56,10 @@ class Rendered:
 @cache
 def environment() -> jinja2.Environment:
     """The template environment (text, not HTML: nothing is escaped; undefined names fail)."""
-    return jinja2.Environment(  # noqa: S701 - plain-text SMS, email and inbox, never HTML
+    # Plain text for SMS, email and the inbox, never HTML: escaping would garble it.
+    return jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES)), undefined=jinja2.StrictUndefined,
-        autoescape=False, keep_trailing_newline=False, trim_blocks=False)
+        autoescape=False, keep_trailing_newline=False, trim_blocks=False)  # noqa: S701
 
 
 def events() -> frozenset[str]:

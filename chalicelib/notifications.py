@@ -145,10 +145,10 @@ def handle(settings: Settings, message: dict[str, Any], now: datetime, message_i
         return
     seen = deliveries.first_seen(event.event_id, message, now)
     application = _application(event)
-    rendered = messages.render(event.name, context(settings, event, application, seen))
+    prepared = prepare(settings, event, application, seen)
     busy = []
     for delivery in plan(event, application):
-        if not _attempt(settings, event, application, rendered, delivery, 1, seen, now):
+        if not _attempt(settings, event, application, prepared, delivery, 1, seen, now):
             busy.append(delivery.channel)
     log.info("notification event handled", extra={"event_id": event.event_id,
                                                   "message_id": message_id, "busy": busy})
@@ -167,8 +167,8 @@ def _retry(settings: Settings, message: dict[str, Any], now: datetime) -> None:
     found = next((d for d in plan(event, application) if d.channel == wanted), None)
     if found is None:  # the channel is no longer wanted (contact changed): nothing to send
         return
-    rendered = messages.render(event.name, context(settings, event, application, seen))
-    if not _attempt(settings, event, application, rendered, found, int(message["attempt"]),
+    prepared = prepare(settings, event, application, seen)
+    if not _attempt(settings, event, application, prepared, found, int(message["attempt"]),
                     seen, now):
         raise DeliveryBusy(f"{event.event_id}: {wanted} in progress elsewhere")
 
@@ -251,6 +251,28 @@ def context(settings: Settings, event: Event, application: ApplicationModel,
     }
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """An event's rendered texts and the links its messages carry."""
+
+    rendered: messages.Rendered
+    links: dict[str, str]
+
+
+def prepare(settings: Settings, event: Event, application: ApplicationModel,
+            seen: datetime) -> Prepared:
+    """Render the event's message once for all its deliveries."""
+    ctx = context(settings, event, application, seen)
+    links: dict[str, str] = ctx["links"]
+    if event.audience == "department":
+        keep = {"task"}
+    else:
+        keep = {"track", "me"} | ({"licence"} if event.name in ("approved", "licence_issued")
+                                  else set())
+    return Prepared(messages.render(event.name, ctx),
+                    {k: v for k, v in links.items() if k in keep})
+
+
 def _denial_department(application: ApplicationModel) -> str | None:
     denial = application.denial if isinstance(application.denial, dict) else None
     department = denial.get("department") if denial else None
@@ -275,7 +297,7 @@ def _service_name(application: ApplicationModel) -> str:
 
 
 def _attempt(settings: Settings, event: Event, application: ApplicationModel,
-             rendered: messages.Rendered, delivery: Delivery, attempt: int, seen: datetime,
+             prepared: Prepared, delivery: Delivery, attempt: int, seen: datetime,
              now: datetime) -> bool:
     """Try one delivery once; False when another worker holds it right now."""
     key = deliveries.delivery_key(event.event_id, delivery.channel)
@@ -287,7 +309,7 @@ def _attempt(settings: Settings, event: Event, application: ApplicationModel,
             return True
         return claim.state != deliveries.INPROGRESS
     try:
-        outcome = _send(settings, event, application, rendered, delivery, seen, now)
+        outcome = _send(settings, event, application, prepared, delivery, seen, now)
     except Exception as exc:  # any failure of one channel stays with that channel
         _failed(settings, event, delivery, attempt, exc, seen, now)
         return True
@@ -299,15 +321,16 @@ def _attempt(settings: Settings, event: Event, application: ApplicationModel,
 
 
 def _send(settings: Settings, event: Event, application: ApplicationModel,
-          rendered: messages.Rendered, delivery: Delivery, seen: datetime,
+          prepared: Prepared, delivery: Delivery, seen: datetime,
           now: datetime) -> dict[str, Any]:
     """Hand the message to its channel; returns what the case file records."""
+    rendered = prepared.rendered
     if delivery.kind == "inbox":
         inbox.put(delivery.address, seen, event.event_id, {
             "event": event.name, "event_id": event.event_id, "receipt": event.receipt,
             "at": seen.isoformat(), "title": rendered.title_zh, "text": rendered.text_zh,
             "title_en": rendered.title_en, "text_en": rendered.text_en,
-            "links": _links(settings, event, application)})
+            "links": prepared.links})
         return {"status": "delivered"}
     if delivery.kind == "sms":
         return {"status": "sent", "provider_id": sms.send(delivery.address,
@@ -320,22 +343,13 @@ def _send(settings: Settings, event: Event, application: ApplicationModel,
                 "status": application.status, "reason": event.reason, "detail": event.detail,
                 "occurred_at": seen.isoformat(), "title": rendered.title_zh,
                 "text": rendered.text_zh, "title_en": rendered.title_en,
-                "text_en": rendered.text_en, "links": _links(settings, event, application)}
+                "text_en": rendered.text_en, "links": prepared.links}
         code = webhooks.deliver(delivery.address,
                                 webhooks.secret_for(settings, application.applicant_key),
                                 event.event_id, body, now,
                                 allow_private=settings.stage == "local")
         return {"status": "delivered", "http_status": code}
     raise ValueError(f"unknown channel kind {delivery.kind}")
-
-
-def _links(settings: Settings, event: Event, application: ApplicationModel) -> dict[str, str]:
-    links = context(settings, event, application, application.updated_at)["links"]
-    if event.audience == "department":
-        return {"task": links["task"]}
-    keep = {"track", "me"} | ({"licence"} if event.name in ("approved", "licence_issued")
-                              else set())
-    return {k: v for k, v in links.items() if k in keep}
 
 
 def _failed(settings: Settings, event: Event, delivery: Delivery, attempt: int,
@@ -378,8 +392,7 @@ def _record(event: Event, delivery: Delivery, outcome: dict[str, Any], now: date
             return
     at = datetime.fromisoformat(str(outcome["at"])) if outcome.get("at") else now
     caselog.append(event.receipt, "NOTIFIED", actor="notify", at=at,
-                   public=event.audience == "applicant" and delivery.kind != "webhook"
-                   or event.audience == "applicant",
+                   public=event.audience == "applicant",
                    data={"event": event.name, "event_id": event.event_id,
                          "channel": delivery.channel, "status": outcome["status"],
                          "attempts": int(outcome.get("attempts", 1)),

@@ -89,7 +89,8 @@ def handle(settings: Settings, message: dict[str, Any], now: datetime, receive_c
     verdict = verify_detached(payload, signature, trust, now=now,
                               applicant_id=doc["applicant"]["id"], signed_at=signed_at)
     reason = verdict.reason
-    declared = [dict(a.as_dict()) for a in application.attachments]
+    # pynamodb hands raw maps back as dicts when they were stored as plain dicts.
+    declared = [a if isinstance(a, dict) else a.as_dict() for a in application.attachments]
     if reason is None and not check_attachments(declared, uploads):
         reason = Reason.ATTACHMENT_MISMATCH
     report = dict(verdict.report)

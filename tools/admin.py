@@ -4,6 +4,11 @@
     onestop-admin trust add FILE --kind root|intermediate|crl
     onestop-admin trust remove KEY
     onestop-admin catalog import FILE.json|FILE.csv
+    onestop-admin principals add --role officer|clerk|supervisor|admin
+                  (--cert FILE.pem | --fingerprint HEX | --identity NUMBER)
+                  [--department CODE] [--display NAME] [--email ADDRESS]
+    onestop-admin principals list
+    onestop-admin principals remove KEY
 
 Against ``local`` it talks to the running local stack (``.local/stack.json``); against a cloud
 stage it uses the stage's configuration and your AWS credentials.
@@ -61,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     csub = catalog.add_subparsers(dest="action", required=True)
     c_import = csub.add_parser("import")
     c_import.add_argument("file", type=Path)
+    add_principals_parser(sub)
     args = parser.parse_args(argv)
     connect(args.stage, args.state_file)
 
@@ -93,6 +99,85 @@ def main(argv: list[str] | None = None) -> int:
         items = import_catalog(args.file)
         count = catalog_store.publish([item.to_dict() for item in items])
         print(f"published {count} service items")
+    elif args.area == "principals":
+        return principals_command(args)
+    return 0
+
+
+# ---------------------------------------------------------------------------- staff enrolment
+
+STAFF_ROLES = ("officer", "clerk", "supervisor", "admin")
+
+
+def add_principals_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``principals``: enrol staff by certificate (fingerprint) or identity number."""
+    staff = sub.add_parser("principals", help="staff enrolled for certificate login")
+    psub = staff.add_subparsers(dest="action", required=True)
+    p_add = psub.add_parser("add")
+    p_add.add_argument("--role", required=True, choices=STAFF_ROLES)
+    which = p_add.add_mutually_exclusive_group(required=True)
+    which.add_argument("--cert", type=Path, help="the staff member's certificate (PEM or DER)")
+    which.add_argument("--fingerprint", help="SHA-256 fingerprint of the certificate (hex)")
+    which.add_argument("--identity", help="resident ID number the certificate carries "
+                                          "(stored only as an HMAC)")
+    p_add.add_argument("--department", help="department code (officers)")
+    p_add.add_argument("--display", default="", help="name shown in the case log")
+    p_add.add_argument("--email", help="where new tasks and deadline warnings are emailed")
+    psub.add_parser("list")
+    p_remove = psub.add_parser("remove")
+    p_remove.add_argument("key", help="fp:… or id:… as `principals list` shows it")
+
+
+def certificate_fingerprint(data: bytes) -> str:
+    """SHA-256 of a certificate's DER (the verifier's signer fingerprint)."""
+    import hashlib
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    cert = (x509.load_pem_x509_certificate(data) if b"-----BEGIN" in data
+            else x509.load_der_x509_certificate(data))
+    return hashlib.sha256(cert.public_bytes(Encoding.DER)).hexdigest()
+
+
+def principals_command(args: argparse.Namespace) -> int:
+    """Run ``principals add|list|remove`` against the connected stage."""
+    from datetime import UTC, datetime
+
+    from chalicelib import runtime
+    from chalicelib.catalog import department_by_code
+    from chalicelib.errors import ClientError
+    from chalicelib.login import staff_identity_key
+    from chalicelib.store import principals
+
+    if args.action == "list":
+        for found in sorted(principals.every(), key=lambda e: (e.role, e.principal)):
+            print(f"{found.principal}\t{found.role}\t{found.department or '-'}\t"
+                  f"{found.display}\t{found.email or '-'}")
+        return 0
+    if args.action == "remove":
+        if principals.remove(args.key):
+            print(f"removed {args.key}; tokens already issued expire within 30 minutes")
+            return 0
+        print(f"no enrolment {args.key}", file=sys.stderr)
+        return 1
+    if (args.role == "officer") != bool(args.department):
+        raise SystemExit("officers need --department, and only officers have one")
+    if args.department and department_by_code(args.department) is None:
+        raise SystemExit(f"unknown department {args.department!r}")
+    if args.cert:
+        key = principals.fingerprint_key(certificate_fingerprint(args.cert.read_bytes()))
+    elif args.fingerprint:
+        key = principals.fingerprint_key(args.fingerprint)
+    else:
+        try:
+            key = principals.identity_key(staff_identity_key(runtime.ready(), args.identity))
+        except ClientError as exc:  # InvalidIdNumber: what is wrong, never the number
+            raise SystemExit(f"invalid identity number: {exc.message_en}") from None
+    enrolled = principals.enrol(key, args.role, department=args.department,
+                                display=args.display, email=args.email, now=datetime.now(UTC))
+    print(f"enrolled {enrolled.principal} as {enrolled.role}"
+          + (f" of {enrolled.department}" if enrolled.department else ""))
     return 0
 
 

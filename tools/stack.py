@@ -81,6 +81,7 @@ class LocalStack:
         self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.aws_port, verbose=False)
         self._moto.start()
         os.environ.update(stage_environment(self.aws_endpoint, self.region))
+        os.environ["ONESTOP_PUBLIC_URL"] = self.api_url
         import boto3
 
         from tools import deploy
@@ -166,7 +167,9 @@ def banner(state: dict[str, Any]) -> str:
         lines.append(f"  demo PKI:       {demo['pki_dir']}  (root, intermediate, citizen, "
                      "company and officer certificates with their keys)")
     if demo.get("example"):
-        lines += ["", "Sign and submit an application as the demo citizen:", f"  {demo['example']}"]
+        example = demo["example"].replace("{api}", state["api_url"])
+        lines += ["", "Sign and submit an application as the demo citizen (张三):", f"  {example}",
+                  "then follow it with: .venv/bin/onestop track <receipt> <tracking_code>"]
     lines += ["", "Ctrl-C stops everything.", ""]
     return "\n".join(lines)
 

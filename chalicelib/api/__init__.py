@@ -1,7 +1,8 @@
-"""HTTP API: Chalice blueprints, one per audience, and the error middleware."""
+"""HTTP API: Chalice blueprints, one per audience, and the mapping of errors to answers."""
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Callable
@@ -22,7 +23,7 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
 
 
 def register_routes(app: Chalice) -> None:
-    """Attach every blueprint and the error middleware to ``app``."""
+    """Attach every blueprint to ``app`` and wrap every view in the error mapping."""
     from chalicelib.api import (
         auth,
         catalog,
@@ -35,19 +36,28 @@ def register_routes(app: Chalice) -> None:
         supervisor,
     )
 
-    @app.middleware("http")
-    def errors_as_json(event: Any, get_response: Callable[[Any], Response]) -> Response:
+    for module in (public, submissions, catalog, departments, licences, clerk, auth, me,
+                   supervisor):
+        app.register_blueprint(module.bp)
+    # chalice turns an exception raised in a view into its own 500 before any middleware sees
+    # it, so every view is wrapped once here: one place maps errors to the contract's body.
+    for methods in app.routes.values():
+        for entry in methods.values():
+            entry.view_function = _errors_as_json(entry.view_function)
+
+
+def _errors_as_json(view: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
         try:
-            return get_response(event)
+            return view(*args, **kwargs)
         except ClientError as exc:
             return json_response(exc.body(), exc.status)
         except Exception:
-            # Never leak internals; the request id ties the answer to the log line.
+            # Never leak internals; the request id in the log ties the answer to the trace.
             log.exception("unhandled error")
             error = {"code": "INTERNAL", "message": "系统内部错误，请稍后再试",
                      "message_en": "internal error; try again later"}
             return json_response({"error": error}, 500)
 
-    for module in (public, submissions, catalog, departments, licences, clerk, auth, me,
-                   supervisor):
-        app.register_blueprint(module.bp)
+    return wrapped

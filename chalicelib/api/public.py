@@ -7,12 +7,13 @@ from datetime import UTC, datetime
 from chalice import Blueprint, Response
 
 from chalicelib import health, runtime, tracking
-from chalicelib.api import json_response
+from chalicelib.api import authz, json_response
 
 bp = Blueprint(__name__)
 
 
 @bp.route("/health", methods=["GET"])
+@authz.client_errors
 def get_health() -> Response:
     """Versions, stage and whether each backbone resource is reachable."""
     settings = runtime.ready()
@@ -28,6 +29,7 @@ def source_ip() -> str:
 
 
 @bp.route("/track/{receipt}", methods=["GET"])
+@authz.client_errors
 def track(receipt: str) -> Response:
     """Status, reason, public timeline and open tasks of a case (needs its tracking code).
 

@@ -53,6 +53,9 @@ class CertInfo:
                  fingerprint_hex: str | None = None) -> None:
         try:
             cert = cert or x509.load_der_x509_certificate(der)
+            # cryptography parses fields on first access: touch every one used later, so
+            # that a malformed certificate fails here, as ValueError, and nowhere else.
+            self._subject_name = cert.subject.public_bytes()
             self.issuer_name = cert.issuer.public_bytes()
             self.serial = cert.serial_number
             self.not_before = cert.not_valid_before_utc
@@ -63,7 +66,6 @@ class CertInfo:
         self.der = der
         self.cert = cert
         self.fingerprint = fingerprint_hex or fingerprint(der)
-        self._subject_name: bytes | None = None
         self._public_key: Any = None
         self._subject_text: str | None = None
         self.ski: bytes | None = None
@@ -93,8 +95,6 @@ class CertInfo:
     @property
     def subject_name(self) -> bytes:
         """The subject's DER encoding (what issuer names are compared with)."""
-        if self._subject_name is None:
-            self._subject_name = self.cert.subject.public_bytes()
         return self._subject_name
 
     @property
@@ -188,8 +188,11 @@ def cert_signed_by(child: CertInfo, issuer: CertInfo) -> bool:
     if child.issuer_name != issuer.subject_name:
         return False
     cert = child.cert
-    return check_signed_by(cert.signature, cert.tbs_certificate_bytes, *_algorithm_of(cert),
-                           issuer)
+    try:
+        signature, tbs = cert.signature, cert.tbs_certificate_bytes
+    except ValueError:
+        return False
+    return check_signed_by(signature, tbs, *_algorithm_of(cert), issuer)
 
 
 @dataclass(frozen=True)
@@ -248,8 +251,11 @@ class CrlInfo:
         if issuer.key_usage is not None and not issuer.key_usage.crl_sign:
             return False
         crl = self.crl
-        return check_signed_by(crl.signature, crl.tbs_certlist_bytes, *_algorithm_of(crl),
-                               issuer)
+        try:
+            signature, tbs = crl.signature, crl.tbs_certlist_bytes
+        except ValueError:
+            return False
+        return check_signed_by(signature, tbs, *_algorithm_of(crl), issuer)
 
     @functools.cached_property
     def entries(self) -> dict[int, Revocation]:
@@ -266,6 +272,13 @@ class CrlInfo:
                 continue  # only meaningful in delta CRLs: the entry is not a revocation
             found[entry.serial_number] = Revocation(entry.revocation_date_utc, reason)
         return found
+
+    @functools.cached_property
+    def report_entry(self) -> dict[str, Any]:
+        """What the validation report says about this CRL (built once)."""
+        return {"source": self.source, "sha256": self.fingerprint, "crl_number": self.number,
+                "this_update": self.this_update.isoformat(),
+                "next_update": self.next_update.isoformat() if self.next_update else None}
 
     def is_current(self, now: datetime) -> bool:
         """thisUpdate <= now <= nextUpdate; a CRL without nextUpdate is never current."""

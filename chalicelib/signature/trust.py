@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -34,8 +35,13 @@ DEFAULT_SIGNING_EKUS = frozenset({
     oids.EKU_CLIENT_AUTH, oids.EKU_ANY,
 })
 
+_COMMON_NAME = x509.NameOID.COMMON_NAME.dotted_string
 _PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END \1-----", re.DOTALL)
-_MAX_EXTRA = 4096  # CMS-supplied CA certificates remembered between verifications
+# Certificates that came in signatures (signers' and their intermediates), remembered parsed
+# between verifications: an agent or a company files many applications with one certificate.
+# Only the parse is remembered; every verification still checks the signer's certificate
+# signature. Bounded, and dropped with the store when the store is rebuilt.
+_MAX_EXTRA = 4096
 
 
 @dataclass(frozen=True)
@@ -67,15 +73,14 @@ class CaRule:
         """The identity values the certificate carries under this rule."""
         try:
             if self.identity_extension:
-                ext = cert.cert.extensions.get_extension_for_oid(
-                    x509.ObjectIdentifier(self.identity_extension))
+                ext = cert.cert.extensions.get_extension_for_oid(_oid(self.identity_extension))
                 value = ext.value.value if isinstance(ext.value, x509.UnrecognizedExtension) \
                     else None
                 text = _string_value(value) if value is not None else None
                 return [text] if text else []
             if self.identity_cn_pattern:
                 found = []
-                for cn in _attribute_values(cert, x509.NameOID.COMMON_NAME.dotted_string):
+                for cn in _attribute_values(cert, _COMMON_NAME):
                     match = re.fullmatch(self.identity_cn_pattern, cn)
                     if match:
                         groups = match.groupdict()
@@ -88,8 +93,13 @@ class CaRule:
 
 
 def _attribute_values(cert: CertInfo, oid: str) -> list[str]:
-    return [value for attribute in cert.cert.subject.get_attributes_for_oid(
-        x509.ObjectIdentifier(oid)) if isinstance(value := attribute.value, str)]
+    return [value for attribute in cert.cert.subject.get_attributes_for_oid(_oid(oid))
+            if isinstance(value := attribute.value, str)]
+
+
+@functools.lru_cache(maxsize=64)
+def _oid(dotted: str) -> x509.ObjectIdentifier:
+    return x509.ObjectIdentifier(dotted)
 
 
 def _string_value(der: bytes) -> str | None:
@@ -216,7 +226,8 @@ class TrustStore:
                           cert: x509.Certificate | None = None) -> CertInfo:
         """The parsed certificate for ``der``: the store's own, one seen before, or new.
 
-        Raises ValueError when it does not parse.
+        ``fingerprint`` must be the SHA-256 of ``der``. Raises ValueError when it does not
+        parse.
         """
         known = self._by_fp.get(fingerprint) or self._extra_certs.get(fingerprint)
         if known is None:
@@ -226,6 +237,10 @@ class TrustStore:
             self._extra_certs[fingerprint] = info
             return info
         return known
+
+    def clear_cache(self) -> None:
+        """Forget the certificates seen in signatures (benchmarks measure a cold signer)."""
+        self._extra_certs.clear()
 
     def issuer_candidates(self, cert: CertInfo,
                           extra: Mapping[bytes, list[CertInfo]]) -> Iterable[CertInfo]:

@@ -29,6 +29,7 @@ Nothing here reads the clock or logs: ``now`` is a parameter, the report is the 
 
 from __future__ import annotations
 
+import functools
 import hmac
 import sys
 from collections.abc import Sequence
@@ -193,15 +194,14 @@ def _certificates(parsed: ParsedSignature, trust: TrustStore) -> tuple[
     signer: CertInfo | None = None
     for der, fp, cert in parsed.parsed_certificates:
         try:
-            if der == parsed.signer_certificate:
-                signer = CertInfo(der, cert, fp)
-                continue
             info = trust.known_certificate(der, fp, cert)
         except ValueError as exc:
             if der == parsed.signer_certificate:
                 raise MalformedSignature(str(exc)) from exc
             continue  # an unusable extra certificate just does not help build a path
-        if info.basic_ca:
+        if der == parsed.signer_certificate:
+            signer = info
+        elif info.basic_ca:
             extras.setdefault(info.subject_name, []).append(info)
     if signer is None:  # pragma: no cover - the parser found it among these
         raise MalformedSignature("the signer's certificate is not in the signature")
@@ -359,16 +359,22 @@ def _evaluate(outcome: _Outcome, trust: TrustStore, now: datetime, times: Sequen
 
 
 def _library_versions() -> dict[str, str | None]:
+    return dict(_versions(sm2.tongsuopy_version()))
+
+
+@functools.cache
+def _versions(tongsuopy: str | None) -> tuple[tuple[str, str | None], ...]:
     import asn1crypto
     import cryptography
 
-    return {"cryptography": cryptography.__version__, "asn1crypto": asn1crypto.__version__,
-            "tongsuopy": sm2.tongsuopy_version(),
-            "python": ".".join(map(str, sys.version_info[:3]))}
+    return (("cryptography", cryptography.__version__), ("asn1crypto", asn1crypto.__version__),
+            ("tongsuopy", tongsuopy), ("python", ".".join(map(str, sys.version_info[:3]))))
 
 
 def _iso(moment: datetime | None) -> str | None:
-    return moment.astimezone(UTC).isoformat() if moment is not None else None
+    if moment is None:
+        return None
+    return (moment if moment.tzinfo is UTC else moment.astimezone(UTC)).isoformat()
 
 
 def _verdict(reason: Reason | None, message: str | None, parsed: ParsedSignature | None,
@@ -395,8 +401,10 @@ def _verdict(reason: Reason | None, message: str | None, parsed: ParsedSignature
             "signing_time": _iso(parsed.signing_time),
         }
     if signer is not None:
+        issuer = outcome.path[1].subject_text() if outcome is not None and \
+            len(outcome.path) > 1 else name_text(signer.cert.issuer)
         report["signer"] = {
-            "subject": signer.subject_text(), "issuer": name_text(signer.cert.issuer),
+            "subject": signer.subject_text(), "issuer": issuer,
             "serial_number": format(signer.serial, "x"), "sha256": signer.fingerprint,
             "not_before": _iso(signer.not_before), "not_after": _iso(signer.not_after),
         }
@@ -413,10 +421,7 @@ def _verdict(reason: Reason | None, message: str | None, parsed: ParsedSignature
 def _revocation_entry(cert: CertInfo, status: RevocationStatus) -> dict[str, Any]:
     entry: dict[str, Any] = {"certificate_sha256": cert.fingerprint, "status": status.status}
     if status.crl is not None:
-        entry["crl"] = {"source": status.crl.source, "sha256": status.crl.fingerprint,
-                        "crl_number": status.crl.number,
-                        "this_update": _iso(status.crl.this_update),
-                        "next_update": _iso(status.crl.next_update)}
+        entry["crl"] = dict(status.crl.report_entry)
     if status.entry is not None:
         entry["revoked_at"] = _iso(status.entry.revoked_at)
         entry["revocation_reason"] = status.entry.reason

@@ -91,7 +91,7 @@ def get(key: str) -> Claim | None:
         item = ClaimModel.get(key, consistent_read=True)
     except DoesNotExist:
         return None
-    return Claim(key, item.state, int(item.count or 0), dict(item.data or {}))
+    return Claim(key, item.state, int(item.counter or 0), dict(item.data or {}))
 
 
 def acquire(key: str, attempt: int, now: datetime, lease: timedelta) -> Claim:
@@ -101,13 +101,13 @@ def acquire(key: str, attempt: int, now: datetime, lease: timedelta) -> Claim:
     attempt (``RETRY`` after ``attempt - 1``), or held by a worker whose lease ran out.
     Otherwise returns the claim as stored, for the caller to tell a duplicate from a busy one.
     """
-    condition = ((ClaimModel.state == RETRY) & (ClaimModel.count == attempt - 1)) | (
+    condition = ((ClaimModel.state == RETRY) & (ClaimModel.counter == attempt - 1)) | (
         (ClaimModel.state == INPROGRESS) & (ClaimModel.expires_at < now))
     if attempt == 1:
         condition = ClaimModel.key.does_not_exist() | condition
     try:
         ClaimModel(key).update(actions=[
-            ClaimModel.state.set(INPROGRESS), ClaimModel.count.set(attempt),
+            ClaimModel.state.set(INPROGRESS), ClaimModel.counter.set(attempt),
             ClaimModel.expires_at.set(now + lease),
             ClaimModel.data.set(ClaimModel.data | {}),
         ], condition=condition)

@@ -191,7 +191,7 @@ class ClaimModel(Model):
 
     ``state`` is what a claim's owner made of it (``DONE``, or ``ISSUED``/``USED`` for login
     challenges, ``INPROGRESS``/``SENT``/``RETRY``/``COMPLETED``/``FAILED`` for notification
-    deliveries); ``count`` is an atomic counter (delivery attempts, requests in a rate window);
+    deliveries); ``counter`` is an atomic counter (delivery attempts, requests in a rate window);
     ``expires_at`` is the TTL and, while a delivery is ``INPROGRESS``, the end of its lease.
     """
 
@@ -201,7 +201,7 @@ class ClaimModel(Model):
     key = UnicodeAttribute(hash_key=True)
     state = UnicodeAttribute(default="DONE")
     data = JSONAttribute(default=dict)
-    count = NumberAttribute(null=True)
+    counter = NumberAttribute(null=True)
     expires_at = TTLAttribute(null=True)
 
 

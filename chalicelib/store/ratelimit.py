@@ -23,8 +23,8 @@ def hit(scope: str, who: str, now: datetime, window: timedelta) -> int:
     start = window_start(now, window)
     item = ClaimModel(f"rate#{scope}#{who}#{start}")
     expires = datetime.fromtimestamp(start, tz=now.tzinfo) + window + timedelta(minutes=5)
-    response = item.update(actions=[ClaimModel.count.add(1),
+    response = item.update(actions=[ClaimModel.counter.add(1),
                                     ClaimModel.state.set("RATE"),
                                     ClaimModel.expires_at.set(expires)])
-    value = response.get("Attributes", {}).get("count", {}).get("N")
-    return int(value) if value is not None else int(item.count or 0)
+    value = response.get("Attributes", {}).get("counter", {}).get("N")
+    return int(value) if value is not None else int(item.counter or 0)

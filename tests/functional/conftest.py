@@ -55,3 +55,38 @@ def sqs(aws: dict[str, str]):
 
 def queue_url(sqs, stage_queue: names.Queue) -> str:
     return sqs.get_queue_url(QueueName=names.queue_name("local", stage_queue))["QueueUrl"]
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201 - tools.pki.Pki
+    """The test PKI, made by the openssl command line once per session."""
+    from tools.pki import build_pki
+
+    return build_pki(tmp_path_factory.mktemp("pki"))
+
+
+@pytest.fixture(scope="session")
+def trusted(aws: dict[str, str], pki):  # noqa: ANN001, ANN201
+    """The PKI's roots, intermediates and CRLs in the trust bucket; the catalog published."""
+    from chalicelib import storage, verification
+    from chalicelib.catalog import load_services
+    from chalicelib.names import Bucket
+    from chalicelib.store import catalog
+
+    settings = runtime.ready()
+    for key, data in pki.trust_objects().items():
+        storage.put(settings.bucket(Bucket.TRUST), key, data)
+    verification.trust_cache.clear()
+    catalog.publish([item.to_dict() for item in load_services()])
+    return pki
+
+
+@pytest.fixture
+def api(trusted):  # noqa: ANN001, ANN201 - chalice.test.Client
+    """The HTTP API through chalice's test client (the local stage's configuration)."""
+    from chalice.test import Client
+
+    from app import app
+
+    with Client(app, stage_name="local", project_dir=str(ROOT)) as client:
+        yield client

@@ -1,0 +1,205 @@
+"""Each certificate of the openssl-made test PKI ends in the right status and reason code,
+end to end: POST /applications, the verify handler, GET /track."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from chalicelib import storage, verification
+from chalicelib.contract import Reason, Status
+from chalicelib.names import Bucket, Function, Queue
+from chalicelib.store import cases
+from tests.functional.applicants import (
+    OPENSSL_VARIANTS,
+    draft,
+    envelope,
+    openssl_cms_sign,
+    sm2_sign,
+    upload_materials,
+)
+from tests.functional.conftest import REGION, queue_url
+from tools.lambda_shim import invoke_once
+
+CASES = {
+    # identity: (applicant kind, expected reason)
+    "rsa_citizen": ("person", None),
+    "ec_citizen": ("person", None),
+    "ec384_citizen": ("person", None),
+    "company": ("organization", None),
+    "officer": ("person", None),
+    "expired": ("person", Reason.CERT_EXPIRED),
+    "not_yet_valid": ("person", Reason.CERT_NOT_YET_VALID),
+    "revoked": ("person", Reason.CERT_REVOKED),
+    "no_usage": ("person", Reason.CERT_USAGE),
+    "untrusted": ("person", Reason.CERT_UNTRUSTED),
+}
+
+
+def submit(api, body: str) -> dict:  # noqa: ANN001
+    answer = api.http.post("/applications", body=body,
+                           headers={"Content-Type": "application/json"})
+    assert answer.status_code == 202, answer.body
+    return json.loads(answer.body)
+
+
+def run_verify(sqs) -> None:  # noqa: ANN001
+    """Deliver what is on the verify queue to the verify handler, as Lambda would."""
+    from app import app
+
+    url = queue_url(sqs, Queue.VERIFY)
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"]
+    while invoke_once(sqs, url, arn, REGION, app.handler_map[Function.VERIFY.value], "verify",
+                      wait=0):
+        pass
+
+
+def track(api, receipt: str, code: str) -> dict:  # noqa: ANN001
+    answer = api.http.get(f"/track/{receipt}?code={code}")
+    assert answer.status_code == 200, answer.body
+    return json.loads(answer.body)
+
+
+def expect(api, sqs, accepted: dict, reason: Reason | None) -> dict:  # noqa: ANN001
+    run_verify(sqs)
+    view = track(api, accepted["receipt"], accepted["tracking_code"])
+    if reason is None:
+        assert view["status"] in (Status.ACCEPTED.value, Status.IN_REVIEW.value), view
+        assert view["reason"] is None
+    else:
+        assert (view["status"], view["reason"]) == (Status.REJECTED.value, reason.value), view
+    return view
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_openssl_signed_application_gets_its_verdict(name: str, api, sqs, settings, trusted,
+                                                     tmp_path: Path) -> None:
+    kind, reason = CASES[name]
+    identity = trusted[name]
+    d = draft(kind, identity)
+    upload_materials(settings, d)
+    payload = d.payload()
+    accepted = submit(api, envelope(payload, openssl_cms_sign(identity, payload, tmp_path)))
+    expect(api, sqs, accepted, reason)
+
+
+@pytest.mark.parametrize("variant", sorted(OPENSSL_VARIANTS))
+def test_openssl_variants_are_accepted(variant: str, api, sqs, settings, trusted,
+                                       tmp_path: Path) -> None:
+    identity = trusted["rsa_citizen" if "rsa" in variant else "ec_citizen"]
+    d = draft("person", identity)
+    upload_materials(settings, d)
+    payload = d.payload()
+    signature = openssl_cms_sign(identity, payload, tmp_path, *OPENSSL_VARIANTS[variant])
+    expect(api, sqs, submit(api, envelope(payload, signature)), None)
+
+
+@pytest.mark.parametrize("wrapper", ["pkcs7", "gmt0010"])
+def test_sm2_signatures_in_both_wrappers(wrapper: str, api, sqs, settings, trusted) -> None:
+    identity = trusted["sm2_citizen"]
+    d = draft("person", identity)
+    upload_materials(settings, d)
+    payload = d.payload()
+    expect(api, sqs, submit(api, envelope(payload, sm2_sign(identity, payload,
+                                                            wrapper=wrapper))), None)
+
+
+def test_identity_must_match_the_certificate(api, sqs, settings, trusted, tmp_path) -> None:
+    identity = trusted["rsa_citizen"]
+    d = draft("person", identity, applicant_id=trusted["ec_citizen"].id_number)
+    upload_materials(settings, d)
+    payload = d.payload()
+    accepted = submit(api, envelope(payload, openssl_cms_sign(identity, payload, tmp_path)))
+    expect(api, sqs, accepted, Reason.IDENTITY_MISMATCH)
+
+
+def test_tampered_payload_is_caught(api, sqs, settings, trusted, tmp_path) -> None:
+    identity = trusted["ec_citizen"]
+    d = draft("person", identity)
+    upload_materials(settings, d)
+    signed = d.payload()
+    signature = openssl_cms_sign(identity, signed, tmp_path)
+    d.doc["form"] = {k: (v + "改" if isinstance(v, str) else v) for k, v in d.doc["form"].items()}
+    expect(api, sqs, submit(api, envelope(d.payload(), signature)), Reason.SIGNATURE_INVALID)
+
+
+def test_tampered_signature_is_caught(api, sqs, settings, trusted, tmp_path) -> None:
+    identity = trusted["ec_citizen"]
+    d = draft("person", identity)
+    upload_materials(settings, d)
+    payload = d.payload()
+    signature = bytearray(openssl_cms_sign(identity, payload, tmp_path))
+    signature[-5] ^= 0x01  # inside the signature value: the structure still parses
+    expect(api, sqs, submit(api, envelope(payload, bytes(signature))),
+           Reason.SIGNATURE_INVALID)
+
+
+def test_tampered_attachment_is_caught(api, sqs, settings, trusted, tmp_path) -> None:
+    identity = trusted["ec_citizen"]
+    d = draft("person", identity)
+    first = next(iter(d.materials))
+    upload_materials(settings, d, stored=lambda code, b: b + b"!" if code == first else b)
+    payload = d.payload()
+    accepted = submit(api, envelope(payload, openssl_cms_sign(identity, payload, tmp_path)))
+    expect(api, sqs, accepted, Reason.ATTACHMENT_MISMATCH)
+
+
+def test_unknown_revocation_is_held_then_rejected(api, sqs, settings, trusted,
+                                                  tmp_path) -> None:
+    bucket = settings.bucket(Bucket.TRUST)
+    crl_keys = [k for k in storage.list_keys(bucket, "crls/")]
+    saved = {k: storage.get(bucket, k) for k in crl_keys}
+    for key in crl_keys:
+        storage.delete(bucket, key)
+    verification.trust_cache.clear()
+    try:
+        identity = trusted["ec_citizen"]
+        d = draft("person", identity)
+        upload_materials(settings, d)
+        payload = d.payload()
+        accepted = submit(api, envelope(payload, openssl_cms_sign(identity, payload, tmp_path)))
+        receipt = accepted["receipt"]
+        message = {"receipt": receipt}
+        now = datetime.now(UTC)
+        with pytest.raises(verification.RevocationPending):
+            verification.handle(settings, message, now, 1)
+        held = cases.get(receipt, consistent=True)
+        assert held.status == Status.RECEIVED.value  # held, never accepted silently
+        assert held.reason == Reason.REVOCATION_UNKNOWN.value
+        later = now + timedelta(seconds=settings.revocation_hold_seconds + 1)
+        verification.handle(settings, message, later, 2)
+        view = track(api, receipt, accepted["tracking_code"])
+        assert (view["status"], view["reason"]) == (Status.REJECTED.value,
+                                                    Reason.REVOCATION_UNKNOWN.value)
+    finally:
+        for key, data in saved.items():
+            storage.put(bucket, key, data)
+        verification.trust_cache.clear()
+    assert replace(settings) == settings
+
+
+def test_evidence_is_readable_with_the_tracking_code(api, sqs, settings, trusted,
+                                                     tmp_path) -> None:
+    identity = trusted["rsa_citizen"]
+    d = draft("person", identity)
+    upload_materials(settings, d)
+    payload = d.payload()
+    signature = openssl_cms_sign(identity, payload, tmp_path)
+    accepted = submit(api, envelope(payload, signature))
+    run_verify(sqs)
+    answer = api.http.get(f"/applications/{accepted['receipt']}/evidence"
+                          f"?code={accepted['tracking_code']}")
+    assert answer.status_code == 200, answer.body
+    evidence = json.loads(answer.body)
+    import base64
+
+    assert base64.b64decode(evidence["signature"]) == signature
+    report = evidence["report"]
+    assert json.dumps(report)  # JSON all the way
+    wrong = api.http.get(f"/applications/{accepted['receipt']}/evidence?code=WRONG")
+    assert wrong.status_code == 404
