@@ -4,7 +4,9 @@ For an RSA, an EC (P-256) and an SM2 citizen, each signing an application with s
 attributes (as ``openssl cms -sign`` does), it measures in one process (one core):
 
 - ours: ``verify_detached`` end to end (parse, content signature, path, CRLs, identity,
-  report) against a trust store built once, as the verify function keeps it;
+  report) against a trust store built once, as the verify function keeps it. "repeat" is
+  the same signer again (an agent filing many applications: its certificate's parse is
+  remembered, its signatures are still checked); "new" forgets that before every call;
 - floor: only the raw signature verifications that any verifier must do on that chain (the
   content signature, leaf <- intermediate, intermediate <- root), keys preloaded;
 - pyHanko: ``async_validate_detached_cms`` on the same signature, one ValidationContext
@@ -188,28 +190,36 @@ def main(argv: list[str] | None = None) -> int:
                                       applicant_id=identity.id_number)
             assert verdict.valid, verdict.report
 
-            def ours(signature: bytes = signature, identity: Identity = identity) -> None:
+            def repeat(signature: bytes = signature, identity: Identity = identity) -> None:
+                verify_detached(PAYLOAD, signature, trust, now=now,
+                                applicant_id=identity.id_number)
+
+            def new(signature: bytes = signature, identity: Identity = identity) -> None:
+                trust.clear_cache()
                 verify_detached(PAYLOAD, signature, trust, now=now,
                                 applicant_id=identity.id_number)
 
             pyhanko = None if name.startswith("sm2") else \
                 pyhanko_function(pki, signature, now)
-            ours_rate, floor_rate, pyhanko_rate = best_rates(
-                [ours, floor_function(identity, pki, signature), pyhanko], seconds)
-            assert ours_rate is not None and floor_rate is not None
-            rows.append((label, ours_rate, floor_rate, pyhanko_rate))
+            rates = best_rates([repeat, new, floor_function(identity, pki, signature), pyhanko],
+                               seconds)
+            rows.append((label, *rates))
     import cryptography
 
     print(f"verify_detached, one core; Python {sys.version.split()[0]}, cryptography "
           f"{cryptography.__version__}, tongsuopy {sm2_module.tongsuopy_version()}")
-    print(f"{'chain':<10}{'ours/s':>10}{'floor/s':>10}{'pyHanko/s':>11}"
-          f"{'ours/pyHanko':>14}{'ours/floor':>12}")
-    for label, ours_rate, floor_rate, pyhanko_rate in rows:
-        versus = f"{ours_rate / pyhanko_rate:.1f}x" if pyhanko_rate else "n/a"
+    print(f"{'chain':<10}{'repeat/s':>10}{'new/s':>8}{'floor/s':>9}{'pyHanko/s':>11}"
+          f"{'vs pyHanko':>16}{'vs floor':>14}")
+    for label, repeat_rate, new_rate, floor_rate, pyhanko_rate in rows:
+        assert repeat_rate and new_rate and floor_rate
+        versus = f"{repeat_rate / pyhanko_rate:.1f}x/{new_rate / pyhanko_rate:.1f}x" \
+            if pyhanko_rate else "n/a"
         pyhanko_text = f"{pyhanko_rate:.0f}" if pyhanko_rate else "n/a"
-        print(f"{label:<10}{ours_rate:>10.0f}{floor_rate:>10.0f}{pyhanko_text:>11}"
-              f"{versus:>14}{ours_rate / floor_rate:>12.2f}")
-    print("floor: content signature + leaf and intermediate certificate signatures only.")
+        print(f"{label:<10}{repeat_rate:>10.0f}{new_rate:>8.0f}{floor_rate:>9.0f}"
+              f"{pyhanko_text:>11}{versus:>16}"
+              f"{f'{repeat_rate / floor_rate:.2f}/{new_rate / floor_rate:.2f}':>14}")
+    print("ratios are repeat/new signer; floor: the content signature and the leaf's and the\n"
+          "intermediate's certificate signatures, nothing else.")
     return 0
 
 

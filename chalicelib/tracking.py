@@ -1,11 +1,15 @@
 """``GET /track/{receipt}?code=…``: where a case stands, for whoever holds its tracking code.
 
 A wrong code and an unknown receipt answer the same 404, so receipts cannot be enumerated, and
-both are rate limited: per source address (``PER_SOURCE`` requests a minute) and per receipt
-(``PER_RECEIPT`` requests in ten minutes, whoever asks), counted before the code is checked,
-so a guesser learns nothing from being limited either. The answer carries no personal data:
-status, reason code, the public timeline (with the notifications' delivery receipts), and the
-open tasks with their department, due date and working days left.
+guessing is rate limited twice (429): every request counts against its source address
+(``PER_SOURCE``), and every wrong code counts against the receipt (``FAILURES_PER_RECEIPT``,
+whoever sends it). Once a receipt has had too many wrong codes, even the right code answers
+429 until the window ends, so a guesser cannot tell a hit from a miss; the holder polling with
+the right code is limited only by their address. The local stack serves a developer and the
+test suite from one loopback address, so its per-address limit is higher (``LOCAL_PER_SOURCE``).
+The answer carries no personal data: status, reason code, the public timeline (with the
+notifications' delivery receipts), and the open tasks with their department, due date and
+working days left.
 """
 
 from __future__ import annotations
@@ -24,12 +28,13 @@ from chalicelib.store.models import ApplicationModel
 
 log = logging.getLogger(__name__)
 
-PER_SOURCE = (60, timedelta(minutes=1))
-PER_RECEIPT = (30, timedelta(minutes=10))
+PER_SOURCE = (300, timedelta(minutes=1))
+LOCAL_PER_SOURCE = (20_000, timedelta(minutes=1))
+FAILURES_PER_RECEIPT = (10, timedelta(minutes=15))
 MAX_RECEIPT = 64
 # Case log kinds whose ``data`` is safe to show to the code holder, and which keys of it.
 _PUBLIC_DATA = {"reason", "stage", "departments", "department", "missing", "due_date",
-                "channel", "status", "event", "licence_id", "early_days", "attempts"}
+                "channel", "status", "licence_id", "early_days", "attempts"}
 
 
 class UnknownCase(NotFound):
@@ -49,15 +54,33 @@ class TooManyRequests(ClientError):
     message_en = "too many requests; try again later"
 
 
-def limit(source: str, receipt: str, now: datetime) -> None:
-    """Count this request; ``TooManyRequests`` when a window is full."""
-    for scope, who, (allowed, window) in (("track-src", source or "unknown", PER_SOURCE),
-                                          ("track-rcpt", receipt[:MAX_RECEIPT], PER_RECEIPT)):
-        if ratelimit.hit(scope, who, now, window) > allowed:
-            retry = ratelimit.window_start(now, window) + int(window.total_seconds()) \
-                - int(now.timestamp())
-            log.warning("tracking rate limited", extra={"scope": scope})
-            raise TooManyRequests(details={"retry_after_seconds": max(retry, 1)})
+def _too_many(now: datetime, window: timedelta, scope: str) -> TooManyRequests:
+    retry = ratelimit.window_start(now, window) + int(window.total_seconds()) \
+        - int(now.timestamp())
+    log.warning("tracking rate limited", extra={"scope": scope})
+    return TooManyRequests(details={"retry_after_seconds": max(retry, 1)})
+
+
+def limit(source: str, receipt: str, now: datetime, *, stage: str = "") -> None:
+    """Count this request against its address; 429 when the address or the receipt (too many
+    wrong codes) is over its limit."""
+    allowed, window = LOCAL_PER_SOURCE if stage == "local" else PER_SOURCE
+    if ratelimit.hit("track-src", source or "unknown", now, window) > allowed:
+        raise _too_many(now, window, "source")
+    allowed, window = FAILURES_PER_RECEIPT
+    if ratelimit.current("track-miss", receipt[:MAX_RECEIPT], now, window) >= allowed:
+        raise _too_many(now, window, "receipt")
+
+
+def track(source: str, receipt: str, code: str | None, now: datetime, *, stage: str = ""
+          ) -> ApplicationModel:
+    """Rate-limit, then authorise: the case, or 404 (and the miss counted), or 429."""
+    limit(source, receipt, now, stage=stage)
+    try:
+        return authorise(receipt, code)
+    except UnknownCase:
+        ratelimit.hit("track-miss", receipt[:MAX_RECEIPT], now, FAILURES_PER_RECEIPT[1])
+        raise
 
 
 def authorise(receipt: str, code: str | None) -> ApplicationModel:
@@ -106,6 +129,8 @@ def _timeline_entry(record: Any) -> dict[str, Any]:
                              "event": record.kind}
     data = record.data or {}
     entry.update({k: v for k, v in data.items() if k in _PUBLIC_DATA})
+    if "event" in data:  # a delivery receipt: which event the applicant was told about
+        entry["about"] = data["event"]
     return entry
 
 

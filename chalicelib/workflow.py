@@ -326,8 +326,10 @@ def _settle_once(settings: Settings, receipt: str, now: datetime, actor: str) ->
         acted = _open_next(settings, application, item, routing, outcome.index, now, actor)
     elif isinstance(outcome, Approved):
         acted = _approve(settings, application, now, actor)
-    fresh = cases.get(receipt, consistent=True) if acted else application
-    return Settled(outcome, fresh.status, int(fresh.current_stage), acted)
+    if acted and isinstance(outcome, NextStage):
+        return Settled(outcome, Status.IN_REVIEW.value, outcome.index, acted)
+    # cases.move refreshed ``application`` from the write's answer when it acted.
+    return Settled(outcome, application.status, int(application.current_stage), acted)
 
 
 def _open_next(settings: Settings, application: ApplicationModel, item: dict[str, Any],

@@ -2,7 +2,8 @@
 
 moto 5.2 creates every ``AWS::KMS::Key`` from a template as a symmetric encryption key and keeps
 the key policy as a dict it later fails to parse, and it skips ``AWS::CloudWatch::Alarm`` and
-``AWS::SecretsManager::Secret``.
+``AWS::SecretsManager::Secret``; its KMS ``Sign`` also ignores ``MessageType=DIGEST`` (it hashes
+the digest again), which is how the platform signs documents larger than KMS's 4 KB limit.
 Our template asks for an ECC signing key with
 a JSON policy, exactly as AWS honours it; this patch makes the embedded AWS honour it too, so the
 local stack deploys the very template that production deploys.
@@ -43,7 +44,42 @@ def apply() -> None:
         create_key_from_template)
     _register_alarm_model()
     _register_secret_model()
+    _sign_digests()
     _applied = True
+
+
+def _sign_digests() -> None:
+    """KMS ``Sign`` with ``MessageType=DIGEST`` signs the given digest, as AWS does."""
+    import base64
+
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec, padding
+    from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
+    from moto.kms.responses import KmsResponse
+
+    raw_sign = KmsResponse.sign
+
+    def sign(self: Any) -> str:
+        if self._get_param("MessageType") != "DIGEST":
+            return str(raw_sign(self))
+        key = self.kms_backend.describe_key(self._get_param("KeyId"))
+        digest = self._get_param("Message")
+        algorithm = self._get_param("SigningAlgorithm")
+        hashing = {"256": hashes.SHA256(), "384": hashes.SHA384(),
+                   "512": hashes.SHA512()}[algorithm[-3:]]
+        private = key.private_key.private_key
+        if algorithm.startswith("ECDSA"):
+            signature = private.sign(digest, ec.ECDSA(Prehashed(hashing)))
+        elif "_PSS_" in algorithm:
+            signature = private.sign(digest, padding.PSS(padding.MGF1(hashing),
+                                                         hashing.digest_size),
+                                     Prehashed(hashing))
+        else:
+            signature = private.sign(digest, padding.PKCS1v15(), Prehashed(hashing))
+        return json.dumps({"KeyId": key.arn, "SigningAlgorithm": algorithm,
+                           "Signature": base64.b64encode(signature).decode()})
+
+    KmsResponse.sign = sign  # type: ignore[method-assign]
 
 
 def _register_secret_model() -> None:

@@ -19,7 +19,6 @@ bp = Blueprint(__name__)
 
 
 @bp.route("/auth/challenge", methods=["POST"])
-@authz.client_errors
 def post_challenge() -> Response:
     """A single-use nonce to sign with the certificate; expires after five minutes."""
     runtime.ready()
@@ -28,7 +27,6 @@ def post_challenge() -> Response:
 
 
 @bp.route("/auth/login", methods=["POST"], content_types=["application/json"])
-@authz.client_errors
 def post_login() -> Response:
     """Exchange the signed nonce for a token (401 with a clear code when refused)."""
     settings = runtime.ready()

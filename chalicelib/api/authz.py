@@ -23,7 +23,6 @@ them every ``KEY_TTL``.
 
 from __future__ import annotations
 
-import functools
 import logging
 import threading
 import time
@@ -34,10 +33,8 @@ from typing import Any
 import jwt
 from cryptography.hazmat.primitives.serialization import load_der_public_key
 
-from chalice import Response
-
 from chalicelib import keys
-from chalicelib.errors import ClientError, Forbidden, NotFound, Unauthorized
+from chalicelib.errors import Forbidden, NotFound, Unauthorized
 from chalicelib.principal import Principal, Role
 from chalicelib.settings import Settings
 from chalicelib.tokens import verify
@@ -50,25 +47,6 @@ KEY_REFRESH_MIN = 10.0  # an unknown kid re-reads the aliases at most this often
 APPLICANT_ROLES = frozenset({Role.PERSON, Role.ORGANIZATION})
 STAFF_ROLES = frozenset({Role.OFFICER, Role.CLERK, Role.SUPERVISOR, Role.ADMIN})
 ALL_ROLES = frozenset(Role)
-
-
-def client_errors(view: Callable[..., Response]) -> Callable[..., Response]:
-    """Answer a ``ClientError`` raised by ``view`` (401, 403, 404, 429…) with its 4xx body.
-
-    Chalice turns whatever a view raises into a 500 before the HTTP middleware sees it (only
-    ``ChaliceUnhandledError`` gets through), so the routes answer their own client errors.
-    """
-
-    @functools.wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Response:
-        from chalicelib.api import json_response
-
-        try:
-            return view(*args, **kwargs)
-        except ClientError as exc:
-            return json_response(exc.body(), exc.status)
-
-    return wrapper
 
 
 def previous_alias(alias: str) -> str:

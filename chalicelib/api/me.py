@@ -63,7 +63,6 @@ def _bad_cursor() -> InvalidQuery:
 
 
 @bp.route("/me", methods=["GET"])
-@authz.client_errors
 def get_me() -> Response:
     """The caller as the token says (role, department, display name)."""
     _, caller = _caller()
@@ -86,7 +85,6 @@ def _summary(settings: Settings, application: Any) -> dict[str, Any]:
 
 
 @bp.route("/me/applications", methods=["GET"])
-@authz.client_errors
 def my_applications() -> Response:
     """The caller's applications, newest first; ``limit`` and ``cursor`` page through them."""
     settings, caller = _caller(authz.APPLICANT_ROLES)
@@ -99,7 +97,6 @@ def my_applications() -> Response:
 
 
 @bp.route("/me/applications/{receipt}", methods=["GET"])
-@authz.client_errors
 def my_application(receipt: str) -> Response:
     """One of the caller's cases, as tracking shows it; anyone else's answers 404."""
     settings, caller = _caller(authz.APPLICANT_ROLES)
@@ -121,7 +118,6 @@ def inbox_of(caller: Principal) -> str:
 
 
 @bp.route("/me/inbox", methods=["GET"])
-@authz.client_errors
 def my_inbox() -> Response:
     """The caller's messages, newest first; ``limit`` and ``cursor`` page through them."""
     _, caller = _caller()
@@ -134,7 +130,6 @@ def my_inbox() -> Response:
 
 
 @bp.route("/me/webhook", methods=["GET"])
-@authz.client_errors
 def my_webhook() -> Response:
     """The secret that signs the caller's webhook deliveries, and how to check them."""
     settings, caller = _caller(authz.APPLICANT_ROLES)

@@ -7,13 +7,12 @@ from datetime import UTC, datetime
 from chalice import Blueprint, Response
 
 from chalicelib import health, runtime, tracking
-from chalicelib.api import authz, json_response
+from chalicelib.api import json_response
 
 bp = Blueprint(__name__)
 
 
 @bp.route("/health", methods=["GET"])
-@authz.client_errors
 def get_health() -> Response:
     """Versions, stage and whether each backbone resource is reachable."""
     settings = runtime.ready()
@@ -29,18 +28,16 @@ def source_ip() -> str:
 
 
 @bp.route("/track/{receipt}", methods=["GET"])
-@authz.client_errors
 def track(receipt: str) -> Response:
     """Status, reason, public timeline and open tasks of a case (needs its tracking code).
 
-    Rate limited per source address and per receipt (429); wrong code and unknown receipt
-    answer the same 404.
+    Rate limited per source address and per receipt's wrong codes (429); a wrong code and an
+    unknown receipt answer the same 404.
     """
-    runtime.ready()
+    settings = runtime.ready()
     now = datetime.now(UTC)
     params = bp.current_request.query_params
     code = params.get("code") if params else None
-    tracking.limit(source_ip(), receipt, now)
-    application = tracking.authorise(receipt, code)
+    application = tracking.track(source_ip(), receipt, code, now, stage=settings.stage)
     return json_response(tracking.view(application, tracking.open_tasks(receipt, now)),
                          headers={"Cache-Control": "no-store"})

@@ -179,7 +179,7 @@ def verify_detached(payload: bytes, signature: bytes, trust: TrustStore, *, now:
         return _verdict(Reason.MALFORMED, str(exc), parsed, signer, outcome, now, signed_at)
     except Exception as exc:  # a bug or a library surprise must not become a 5xx or an accept
         return _verdict(Reason.MALFORMED, f"unexpected {type(exc).__name__} while verifying",
-                        parsed, signer, outcome, now, signed_at)
+                        None, None, None, now, signed_at)
 
 
 def _aware(moment: datetime) -> datetime:
@@ -380,6 +380,20 @@ def _iso(moment: datetime | None) -> str | None:
 def _verdict(reason: Reason | None, message: str | None, parsed: ParsedSignature | None,
              signer: CertInfo | None, outcome: _Outcome | None, now: datetime,
              signed_at: datetime | None) -> Verdict:
+    try:
+        return _report(reason, message, parsed, signer, outcome, now, signed_at)
+    except Exception as exc:
+        # The report reads certificate fields that no check needed; one that does not
+        # render makes the signature malformed rather than the verifier crash.
+        if parsed is None and signer is None and outcome is None:
+            raise  # pragma: no cover - nothing left that could fail
+        return _verdict(Reason.MALFORMED, f"unreportable {type(exc).__name__}", None, None,
+                        None, now, signed_at)
+
+
+def _report(reason: Reason | None, message: str | None, parsed: ParsedSignature | None,
+            signer: CertInfo | None, outcome: _Outcome | None, now: datetime,
+            signed_at: datetime | None) -> Verdict:
     indeterminate = reason is Reason.REVOCATION_UNKNOWN
     indication = "TOTAL_PASSED" if reason is None else \
         "INDETERMINATE" if indeterminate else "TOTAL_FAILED"

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from pynamodb.exceptions import DoesNotExist
+
 from chalicelib.store.models import ClaimModel
 
 
@@ -18,13 +20,25 @@ def window_start(now: datetime, window: timedelta) -> int:
     return int(now.timestamp()) // seconds * seconds
 
 
+def _key(scope: str, who: str, start: int) -> str:
+    return f"rate#{scope}#{who}#{start}"
+
+
+def current(scope: str, who: str, now: datetime, window: timedelta) -> int:
+    """The count of ``who`` in ``scope`` in the current window (0 if none)."""
+    try:
+        item = ClaimModel.get(_key(scope, who, window_start(now, window)))
+    except DoesNotExist:
+        return 0
+    return int(item.counter or 0)
+
+
 def hit(scope: str, who: str, now: datetime, window: timedelta) -> int:
     """Count one request of ``who`` in ``scope``; returns the count in the current window."""
     start = window_start(now, window)
-    item = ClaimModel(f"rate#{scope}#{who}#{start}")
+    item = ClaimModel(_key(scope, who, start))
     expires = datetime.fromtimestamp(start, tz=now.tzinfo) + window + timedelta(minutes=5)
-    response = item.update(actions=[ClaimModel.counter.add(1),
-                                    ClaimModel.state.set("RATE"),
-                                    ClaimModel.expires_at.set(expires)])
-    value = response.get("Attributes", {}).get("counter", {}).get("N")
-    return int(value) if value is not None else int(item.counter or 0)
+    # update() returns the new values and sets them on ``item``.
+    item.update(actions=[ClaimModel.counter.add(1), ClaimModel.state.set("RATE"),
+                         ClaimModel.expires_at.set(expires)])
+    return int(item.counter or 0)

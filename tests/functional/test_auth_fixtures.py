@@ -1,7 +1,7 @@
 """Shared set-up of the auth and notify tests: an openssl-made PKI, the API client, logins.
 
-Imported by ``test_auth*.py``, ``test_notify*.py`` and ``test_authz_matrix.py`` (fixtures are
-re-exported by import); it holds no tests itself.
+Imported by ``test_auth*.py``, ``test_notify*.py`` and ``test_authz_matrix.py`` (the ``http``
+fixture by import); the PKI is the session's (``conftest.pki``). It holds no tests itself.
 """
 
 from __future__ import annotations
@@ -24,16 +24,10 @@ from chalicelib.principal import Principal
 from chalicelib.settings import Settings
 from tests.functional.conftest import ROOT
 from tests.functional.test_workflow import honour_kms_digest
-from tools.pki import Identity, Pki, build_pki
+from tools.pki import Identity, Pki
 from tools.signing import sign_detached
 
 KIND_OF = {"company": "organization"}
-
-
-@pytest.fixture(scope="session")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
-    """The test PKI (root, intermediate, citizens, company, officer, expired, revoked…)."""
-    return build_pki(Path(tmp_path_factory.mktemp("auth-pki")) / "pki")
 
 
 def trust(settings: Settings, pki: Pki) -> None:
@@ -47,8 +41,9 @@ def trust(settings: Settings, pki: Pki) -> None:
 
 
 @pytest.fixture
-def api(settings: Settings, pki: Pki) -> Iterator[Any]:
-    """The app's HTTP test client, with this PKI trusted and KMS signing digests as AWS does."""
+def http(settings: Settings, pki: Pki) -> Iterator[Any]:
+    """The app's HTTP test client, with the session PKI trusted (again: another module may
+    have put its own PKI in the trust bucket) and KMS signing digests as AWS does."""
     honour_kms_digest()
     trust(settings, pki)
     from app import app

@@ -14,8 +14,10 @@ from typing import Any
 import pytest
 
 from chalicelib.principal import Principal, Role
-from tests.functional.test_auth_fixtures import api, minted, pki  # noqa: F401 - fixtures
+from tests.functional import test_auth_fixtures
+from tests.functional.test_auth_fixtures import minted
 
+http = test_auth_fixtures.http
 ANONYMOUS = "anonymous"
 OTHER_OFFICER = "officer_other"  # an officer of another department than the URL's
 ROLES = (ANONYMOUS, "person", "organization", "officer", OTHER_OFFICER, "clerk", "supervisor",
@@ -85,23 +87,6 @@ MATRIX: dict[tuple[str, str], dict[str, Any]] = {
 }
 
 
-# Routes whose module lets a ClientError become a 500 (Chalice answers whatever a view raises
-# with 500 before the HTTP middleware sees it); they pass once their views answer their own
-# client errors (``authz.client_errors``) or ``errors.ClientError`` reaches the middleware.
-PENDING_5XX = {
-    ("GET", "/applications/{receipt}/evidence"): "submissions.py: 401/403 come out as 500",
-    ("POST", "/applications"): "submissions.py: bad input comes out as 500",
-    ("POST", "/uploads"): "submissions.py: bad input comes out as 500",
-}
-
-
-def _cases() -> list[Any]:
-    return [pytest.param(route, id=f"{route[0]} {route[1]}",
-                         marks=[pytest.mark.xfail(reason=PENDING_5XX[route], strict=False)]
-                         if route in PENDING_5XX else [])
-            for route in sorted(MATRIX)]
-
-
 def _routes() -> set[tuple[str, str]]:
     from app import app
 
@@ -136,8 +121,8 @@ def _principal(role: str) -> Principal | None:
     return Principal(Role(role), f"matrix-{role}")
 
 
-@pytest.mark.parametrize("route", _cases())
-def test_route_answers_each_role_as_the_matrix_says(api, settings, route) -> None:
+@pytest.mark.parametrize("route", sorted(MATRIX), ids=lambda r: f"{r[0]} {r[1]}")
+def test_route_answers_each_role_as_the_matrix_says(http, settings, route) -> None:
     method, path = route
     url = path.format(**{k: v for k, v in PARAMS.items() if "{" + k + "}" in path})
     headers_of = {role: (minted(settings, p) if (p := _principal(role)) else {})
@@ -145,7 +130,7 @@ def test_route_answers_each_role_as_the_matrix_says(api, settings, route) -> Non
     for role, expected in MATRIX[route].items():
         headers = {"Content-Type": "application/json", **headers_of[role]}
         body = json.dumps({}).encode() if method == "POST" else b""
-        answer = api.request(method, url, headers=headers, body=body)
+        answer = http.request(method, url, headers=headers, body=body)
         status = answer.status_code
         where = f"{method} {url} as {role}: {status} {answer.body[:200]!r}"
         assert status < 500, where
