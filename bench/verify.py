@@ -23,7 +23,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -131,7 +131,7 @@ def _crypto_check(key: object, sig: bytes, data: bytes, pad: object,
     return lambda: key.verify(sig, data, ec.ECDSA(algorithm))  # type: ignore[arg-type]
 
 
-def pyhanko_function(pki: Pki, signature: bytes, now: object) -> Callable[[], None]:
+def pyhanko_function(pki: Pki, signature: bytes, now: datetime) -> Callable[[], None]:
     """pyHanko's validate_detached_cms on ``signature``, its context reused."""
     from asn1crypto import cms, pem
     from asn1crypto import crl as asn1_crl
@@ -181,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
         pki = build_pki(Path(tmp) / "pki")
         trust = TrustStore.from_objects(pki.trust_objects())
         now = pki.reference_time + timedelta(hours=1)
-        rows = []
+        rows: list[tuple[str, list[float | None]]] = []
         for label, name in CASES:
             identity = pki[name]
             signature = sign_detached(PAYLOAD, identity.cert_pem(), identity.key_pem(),
@@ -203,14 +203,14 @@ def main(argv: list[str] | None = None) -> int:
                 pyhanko_function(pki, signature, now)
             rates = best_rates([repeat, new, floor_function(identity, pki, signature), pyhanko],
                                seconds)
-            rows.append((label, *rates))
+            rows.append((label, rates))
     import cryptography
 
     print(f"verify_detached, one core; Python {sys.version.split()[0]}, cryptography "
           f"{cryptography.__version__}, tongsuopy {sm2_module.tongsuopy_version()}")
     print(f"{'chain':<10}{'repeat/s':>10}{'new/s':>8}{'floor/s':>9}{'pyHanko/s':>11}"
           f"{'vs pyHanko':>16}{'vs floor':>14}")
-    for label, repeat_rate, new_rate, floor_rate, pyhanko_rate in rows:
+    for label, (repeat_rate, new_rate, floor_rate, pyhanko_rate) in rows:
         assert repeat_rate and new_rate and floor_rate
         versus = f"{repeat_rate / pyhanko_rate:.1f}x/{new_rate / pyhanko_rate:.1f}x" \
             if pyhanko_rate else "n/a"

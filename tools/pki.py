@@ -26,11 +26,14 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.x509 import load_pem_x509_certificates
 
 MANIFEST = "pki.json"
 MANIFEST_VERSION = 3
@@ -97,7 +100,9 @@ class Identity:
     def chain_pems(self) -> list[bytes]:
         """The intermediates as one PEM blob each (empty when issued by a root)."""
         data = self.chain.read_bytes()
-        return [block for block in _split_pem(data)] if data.strip() else []
+        if not data.strip():
+            return []
+        return [cert.public_bytes(Encoding.PEM) for cert in load_pem_x509_certificates(data)]
 
 
 @dataclass(frozen=True)
@@ -333,14 +338,6 @@ def _load(directory: Path) -> Pki | None:
                sm2_root=d / "sm2_root.pem", sm2_intermediate=d / "sm2_ca.pem",
                sm2_root_crl=d / "sm2_root.crl", sm2_intermediate_crl=d / "sm2_ca.crl",
                untrusted_root=d / "rogue.pem", identities=identities)
-
-
-def _split_pem(data: bytes) -> Iterable[bytes]:
-    end = b"-----END CERTIFICATE-----"
-    for part in data.split(end):
-        start = part.find(b"-----BEGIN CERTIFICATE-----")
-        if start >= 0:
-            yield part[start:] + end + b"\n"
 
 
 class _Builder:

@@ -165,7 +165,7 @@ def _is_sm2(cert: asn1_x509.Certificate) -> bool:
     if spki["algorithm"]["algorithm"].dotted != oids.EC_PUBLIC_KEY:
         return False
     parameters = spki["algorithm"]["parameters"]
-    return parameters.name == "named" and parameters.chosen.dotted == oids.SM2_CURVE
+    return bool(parameters.name == "named" and parameters.chosen.dotted == oids.SM2_CURVE)
 
 
 def _pem_to_der(pem: bytes) -> bytes:

@@ -2,6 +2,11 @@
 
 cryptography parses (in Rust, fast); what it cannot do, SM2 keys and signatures, goes to
 :mod:`chalicelib.signature.sm2`. Every parse error of untrusted input surfaces as ValueError.
+
+The raw pieces a path check needs (the TBS bytes, the issuer and subject names as encoded, the
+SubjectPublicKeyInfo) come from cryptography's declarative DER decoder: asking the
+``Certificate`` object for them builds Python ``Name`` objects and re-encodes, several times
+the cost of the RSA signature check they serve.
 """
 
 from __future__ import annotations
@@ -10,11 +15,11 @@ import functools
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.hazmat import asn1
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import ExtensionOID
@@ -37,6 +42,51 @@ HANDLED_EXTENSIONS = frozenset({
 _CERT_HASHES = frozenset({"sha256", "sha384", "sha512"})
 
 
+@asn1.sequence
+class _TbsCertificate:
+    version: Annotated[int | None, asn1.Explicit(0)]
+    serial_number: int
+    signature: asn1.TLV
+    issuer: asn1.TLV
+    validity: asn1.TLV
+    subject: asn1.TLV
+    subject_public_key_info: asn1.TLV
+    issuer_unique_id: Annotated[asn1.BitString | None, asn1.Implicit(1)]
+    subject_unique_id: Annotated[asn1.BitString | None, asn1.Implicit(2)]
+    extensions: Annotated[list[asn1.TLV] | None, asn1.Explicit(3)]
+
+
+@asn1.sequence
+class _Certificate:
+    tbs_certificate: asn1.TLV
+    signature_algorithm: asn1.TLV
+    signature_value: asn1.BitString
+
+
+@asn1.sequence
+class _TbsCertList:
+    version: int | None
+    signature: asn1.TLV
+    issuer: asn1.TLV
+    this_update: asn1.UTCTime | asn1.GeneralizedTime
+    next_update: asn1.UTCTime | asn1.GeneralizedTime | None
+    revoked_certificates: list[asn1.TLV] | None
+    crl_extensions: Annotated[list[asn1.TLV] | None, asn1.Explicit(0)]
+
+
+@asn1.sequence
+class _CertificateList:
+    tbs_cert_list: _TbsCertList
+    signature_algorithm: asn1.TLV
+    signature_value: asn1.BitString
+
+
+def issuer_name_of(der: bytes) -> bytes:
+    """The issuer name of a DER certificate, as encoded (ValueError if it does not parse)."""
+    tbs = asn1.decode_der(_Certificate, der).tbs_certificate.parse(_TbsCertificate)
+    return asn1.encode_der(tbs.issuer)
+
+
 def fingerprint(der: bytes) -> str:
     """SHA-256 of the DER encoding, lower-case hex."""
     return hashlib.sha256(der).hexdigest()
@@ -45,19 +95,30 @@ def fingerprint(der: bytes) -> str:
 class CertInfo:
     """One X.509 certificate with the fields path validation uses, parsed once."""
 
-    __slots__ = ("_public_key", "_subject_name", "_subject_text", "aki", "basic_ca", "cert",
-                 "der", "eku", "fingerprint", "issuer_name", "key_usage", "not_after",
-                 "not_before", "path_length", "serial", "ski", "unhandled_critical")
+    __slots__ = ("_is_sm2", "_public_key", "_subject_text", "aki",
+                 "basic_ca", "cert", "der", "eku", "fingerprint", "issuer_name", "key_usage",
+                 "not_after", "not_before", "path_length", "serial", "signature", "ski", "spki",
+                 "subject_name", "tbs_bytes", "unhandled_critical")
 
     def __init__(self, der: bytes, cert: x509.Certificate | None = None,
                  fingerprint_hex: str | None = None) -> None:
         try:
             cert = cert or x509.load_der_x509_certificate(der)
-            # cryptography parses fields on first access: touch every one used later, so
-            # that a malformed certificate fails here, as ValueError, and nowhere else.
-            self._subject_name = cert.subject.public_bytes()
-            self.issuer_name = cert.issuer.public_bytes()
-            self.serial = cert.serial_number
+            head = asn1.decode_der(_Certificate, der)
+            tbs = head.tbs_certificate.parse(_TbsCertificate)
+            if head.signature_value.padding_bits():
+                # A signature is whole octets; unused bits would give the same certificate
+                # a second encoding, and so a second fingerprint.
+                raise ValueError("the signature BIT STRING has unused bits")
+            self.signature = head.signature_value.as_bytes()
+            self.tbs_bytes = asn1.encode_der(head.tbs_certificate)
+            # Names as encoded: issuer and subject chain by binary comparison.
+            self.subject_name = asn1.encode_der(tbs.subject)
+            self.issuer_name = asn1.encode_der(tbs.issuer)
+            self.spki = asn1.encode_der(tbs.subject_public_key_info)
+            self.serial = tbs.serial_number
+            # cryptography parses lazily too: touch now what the checks read later, so that
+            # a malformed certificate fails here, as ValueError, and nowhere else.
             self.not_before = cert.not_valid_before_utc
             self.not_after = cert.not_valid_after_utc
             extensions = cert.extensions
@@ -67,6 +128,7 @@ class CertInfo:
         self.cert = cert
         self.fingerprint = fingerprint_hex or fingerprint(der)
         self._public_key: Any = None
+        self._is_sm2 = False
         self._subject_text: str | None = None
         self.ski: bytes | None = None
         self.aki: bytes | None = None
@@ -93,11 +155,6 @@ class CertInfo:
         self.unhandled_critical = tuple(unhandled)
 
     @property
-    def subject_name(self) -> bytes:
-        """The subject's DER encoding (what issuer names are compared with)."""
-        return self._subject_name
-
-    @property
     def self_issued(self) -> bool:
         """Subject and issuer are the same name (RFC 5280 "self-issued")."""
         return self.subject_name == self.issuer_name
@@ -113,24 +170,33 @@ class CertInfo:
                 self._public_key = self.cert.public_key()
             except UnsupportedAlgorithm:
                 # cryptography knows no SM2 curve; the SPKI goes to tongsuopy as it is.
-                spki = asn1_x509.Certificate.load(self.der)["tbs_certificate"][
-                    "subject_public_key_info"]
-                self._public_key = sm2.load_public_key(spki.dump())
+                self._public_key = sm2.load_public_key(self.spki)
+                self._is_sm2 = True
             except Exception as exc:
                 raise ValueError(f"unusable public key: {exc}") from exc
         return self._public_key
 
     @property
     def is_sm2(self) -> bool:
-        """Whether the subject key is an SM2 key."""
-        key = self.public_key
-        return not isinstance(key, (rsa.RSAPublicKey, ec.EllipticCurvePublicKey))
+        """Whether the subject key is an SM2 key (ValueError if the key is unusable)."""
+        _ = self.public_key
+        return self._is_sm2
 
     def subject_text(self) -> str:
         """The subject as an RFC 4514 string (for reports, not for logs: it may hold an ID)."""
         if self._subject_text is None:
-            self._subject_text = name_text(self.cert.subject)
+            try:
+                self._subject_text = name_text(self.cert.subject)
+            except ValueError:  # a name cryptography cannot read: say what it is
+                self._subject_text = "#" + self.subject_name.hex()
         return self._subject_text
+
+    def issuer_text(self) -> str:
+        """The issuer as an RFC 4514 string (hex when it does not parse)."""
+        try:
+            return name_text(self.cert.issuer)
+        except ValueError:
+            return "#" + self.issuer_name.hex()
 
     def valid_at(self, moment: datetime) -> bool:
         """Whether ``moment`` lies within notBefore..notAfter (both inclusive)."""
@@ -187,12 +253,8 @@ def cert_signed_by(child: CertInfo, issuer: CertInfo) -> bool:
     """Whether ``issuer`` signed ``child`` (names must chain too)."""
     if child.issuer_name != issuer.subject_name:
         return False
-    cert = child.cert
-    try:
-        signature, tbs = cert.signature, cert.tbs_certificate_bytes
-    except ValueError:
-        return False
-    return check_signed_by(signature, tbs, *_algorithm_of(cert), issuer)
+    return check_signed_by(child.signature, child.tbs_bytes, *_algorithm_of(child.cert),
+                           issuer)
 
 
 @dataclass(frozen=True)
@@ -209,7 +271,9 @@ class CrlInfo:
     def __init__(self, der: bytes, source: str) -> None:
         try:
             crl = x509.load_der_x509_crl(der)
-            self.issuer_name = crl.issuer.public_bytes()
+            # The issuer as encoded, to compare with certificates' issuer names as encoded.
+            head = asn1.decode_der(_CertificateList, der)
+            self.issuer_name = asn1.encode_der(head.tbs_cert_list.issuer)
             self.this_update = crl.last_update_utc
             self.next_update = crl.next_update_utc
             extensions = crl.extensions

@@ -27,6 +27,7 @@ from cryptography import x509
 from cryptography.hazmat import asn1
 
 from chalicelib.signature import oids
+from chalicelib.signature.certs import issuer_name_of
 from chalicelib.signature.errors import MalformedSignature
 
 # Far above any real signature (a few KB with its chain); bounds the work on hostile input.
@@ -254,8 +255,8 @@ def _find_signer(sid: _IssuerAndSerialNumber | bytes,
         return None
     issuer = asn1.encode_der(sid.issuer)
     for der, _, cert in certificates:
-        # DER names compare as bytes: the decoder accepted only DER, cryptography writes DER.
-        if cert.serial_number == sid.serial_number and cert.issuer.public_bytes() == issuer:
+        # Names compare as encoded, as issuer and subject names do along the path.
+        if cert.serial_number == sid.serial_number and issuer_name_of(der) == issuer:
             return der
     return None
 

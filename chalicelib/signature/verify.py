@@ -43,7 +43,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
 from chalicelib.contract import Reason
 from chalicelib.signature import oids, sm2
-from chalicelib.signature.certs import CertInfo, name_text
+from chalicelib.signature.certs import CertInfo
 from chalicelib.signature.envelope import ParsedSignature, parse_envelope_signature
 from chalicelib.signature.errors import MalformedSignature
 from chalicelib.signature.trust import (
@@ -416,7 +416,7 @@ def _report(reason: Reason | None, message: str | None, parsed: ParsedSignature 
         }
     if signer is not None:
         issuer = outcome.path[1].subject_text() if outcome is not None and \
-            len(outcome.path) > 1 else name_text(signer.cert.issuer)
+            len(outcome.path) > 1 else signer.issuer_text()
         report["signer"] = {
             "subject": signer.subject_text(), "issuer": issuer,
             "serial_number": format(signer.serial, "x"), "sha256": signer.fingerprint,

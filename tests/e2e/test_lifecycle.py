@@ -269,7 +269,7 @@ def test_a_correction_round_stops_and_resumes_the_clock_across_a_holiday(world) 
     assert due_before == calendar.due_date(started, 10)
 
     # The officer asks on the 8th working day; the applicant answers on the last working day
-    # before the next public holiday, so the two days still owed fall on either side of it.
+    # before the next public holiday, so the three days still owed come after the holiday.
     asked_day = calendar.add_working_days(started.astimezone(CHINA).date(), 8)
     try:
         holiday = _next_holiday(calendar, asked_day + timedelta(days=1))
@@ -282,7 +282,8 @@ def test_a_correction_round_stops_and_resumes_the_clock_across_a_holiday(world) 
     task = world.act("ghj", receipt, 0, "corrections",
                      {"missing": [{"name": "消防验收意见书"}], "note": "请一次性补齐"},
                      at=asked)["task"]
-    assert task["state"] == "correction" and task["paused_since"] == asked.isoformat()
+    assert task["state"] == "correction"
+    assert datetime.fromisoformat(task["paused_since"]) == asked
     assert world.track(receipt, code)["status"] == "CORRECTION_REQUIRED"
 
     doc = world.application(JOINT, signed_at=answered, supplement_to=receipt)
@@ -292,8 +293,8 @@ def test_a_correction_round_stops_and_resumes_the_clock_across_a_holiday(world) 
     assert answer.status_code == 202, answer.text
     [resumed] = [t for t in answer.json()["tasks"] if t["department"] == "ghj"]
     due_after = date.fromisoformat(resumed["due_date"])
-    # Working days before the request: 7 counted (the 8th is touched by the pause); 3 remain,
-    # counted after the answer's day and skipping the holiday block.
+    # Working days before the request: 7 counted (the 8th is touched by the pause, as is every
+    # working day up to the answer's); 3 remain, counted after the answer, past the holiday.
     assert calendar.working_days_between(started.astimezone(CHINA).date(), asked_day) == 8
     expected = calendar.add_working_days(answered_day, 3)
     assert due_after == expected

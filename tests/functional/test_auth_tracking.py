@@ -1,4 +1,4 @@
-"""``GET /track/{receipt}``: the contract's view, one 404 for wrong code and unknown receipt, 429."""
+"""``GET /track/{receipt}``: the contract's view, one 404 for any miss, rate limits."""
 
 from __future__ import annotations
 

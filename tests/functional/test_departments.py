@@ -31,6 +31,7 @@ from tests.functional.test_workflow import (
     accepted_case,
     applicant_key,
     bearer,
+    clean_queues,
     decide,
     dept_queue,
     drain,
@@ -55,8 +56,7 @@ def client(settings) -> Iterator[Client]:
 
     with Client(app, stage_name="local", project_dir=str(ROOT)) as test_client:
         yield test_client
-    for department in ("ghj", "hbj", "fgj", "xfzd", "jsj"):
-        drain(dept_queue(department))
+    clean_queues("ghj", "hbj", "fgj", "xfzd", "jsj", "gsj")
 
 
 def opened(settings: Any, item: dict[str, Any], at: datetime = MONDAY, **kw: Any) -> str:

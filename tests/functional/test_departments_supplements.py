@@ -9,39 +9,37 @@ import json
 import secrets
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 from chalice.test import Client
 
-from chalicelib import storage, uploads, verification, workflow
+from chalicelib import storage, uploads, workflow
 from chalicelib.names import Bucket
 from chalicelib.store import cases
 from tests.functional.conftest import ROOT
 from tests.functional.test_departments import SINGLE, as_json, opened, post
-from tests.functional.test_workflow import bearer, dept_queue, drain, honour_kms_digest, officer
-from tools.pki import Pki, build_pki
+from tests.functional.test_workflow import (
+    bearer,
+    clean_queues,
+    dept_queue,
+    drain,
+    honour_kms_digest,
+    officer,
+)
+from tools.pki import Pki
 from tools.signing import sign_detached
 
 
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
-    return build_pki(Path(tmp_path_factory.mktemp("supplement-pki")))
-
-
 @pytest.fixture
-def client(settings, pki: Pki) -> Iterator[Client]:
+def client(settings, trusted: Pki) -> Iterator[Client]:
+    """The API, with the session's test PKI in the trust store (``trusted``, conftest)."""
     honour_kms_digest()
-    bucket = settings.bucket(Bucket.TRUST)
-    for key, data in pki.trust_objects().items():
-        storage.put(bucket, key, data)
-    verification.trust_cache.clear()
     from app import app
 
     with Client(app, stage_name="local", project_dir=str(ROOT)) as test_client:
         yield test_client
-    drain(dept_queue("ghj"))
+    clean_queues("ghj")
 
 
 def _upload(settings: Any, name: str, data: bytes) -> dict[str, Any]:

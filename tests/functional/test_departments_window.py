@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from chalicelib.principal import Principal, Role
 from chalicelib.store import caselog, cases
 from tests.functional.test_departments import as_json, post
-from tests.functional.test_departments_supplements import _upload, client, pki  # noqa: F401
+from tests.functional.test_departments_supplements import _upload, client  # noqa: F401
 from tests.functional.test_workflow import bearer, officer, pilot, publish
 from tools.pki import resident_id
 from tools.signing import sign_detached
@@ -19,7 +19,8 @@ from tools.signing import sign_detached
 TRANSFER = "441200-jyj-0007"  # 中小学生转学: a person's item, fully online
 
 
-def test_a_clerk_submits_for_a_person_without_a_certificate(settings, client, pki) -> None:  # noqa: F811
+def test_a_clerk_submits_for_a_person_without_a_certificate(
+        settings, client, pki) -> None:  # noqa: F811 - the client fixture imported above
     publish(pilot(TRANSFER))
     now = datetime.now(UTC)
     materials = [_upload(settings, "application", b"%PDF-1.4 scanned form"),

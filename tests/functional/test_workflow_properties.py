@@ -23,8 +23,7 @@ from chalicelib.store import caselog, cases, tasks
 from tests.functional.test_workflow import (
     MONDAY,
     accepted_case,
-    dept_queue,
-    drain,
+    clean_queues,
     honour_kms_digest,
     officer,
     variant,
@@ -36,8 +35,7 @@ POOL = ("gsj", "wsj", "hbj", "ghj", "xfzd", "jsj")
 @pytest.fixture(autouse=True)
 def _clean_queues(settings: Any) -> Iterator[None]:
     yield
-    for department in POOL:
-        drain(dept_queue(department))
+    clean_queues(*POOL)
 
 
 @st.composite
