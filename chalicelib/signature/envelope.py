@@ -9,7 +9,8 @@ The RFC 5652 structures are declared for cryptography's declarative DER decoder
 (``cryptography.hazmat.asn1``, Rust): about ten times faster than asn1crypto's, which cost
 more than the RSA signature checks themselves. It decodes strict DER only (sorted SET OF,
 minimal lengths, no trailing bytes), which is what the contract asks for. Its API is marked
-provisional by cryptography, so the version is pinned and the tests exercise every field.
+provisional by cryptography: the version is pinned (requirements.txt) and the tests run
+it on every variant we accept.
 
 Limits of what is accepted, on purpose: AlgorithmIdentifier parameters absent, NULL or
 RSASSA-PSS parameters (every algorithm we accept); certificates in the CMS are plain X.509

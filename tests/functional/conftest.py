@@ -58,7 +58,7 @@ def queue_url(sqs, stage_queue: names.Queue) -> str:
 
 
 @pytest.fixture(scope="session")
-def pki(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201 - tools.pki.Pki
+def pki(tmp_path_factory: pytest.TempPathFactory):
     """The test PKI, made by the openssl command line once per session."""
     from tools.pki import build_pki
 
@@ -66,7 +66,7 @@ def pki(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201 - tools.pki.P
 
 
 @pytest.fixture(scope="session")
-def trusted(aws: dict[str, str], pki):  # noqa: ANN001, ANN201
+def trusted(aws: dict[str, str], pki):
     """The PKI's roots, intermediates and CRLs in the trust bucket; the catalog published."""
     from chalicelib import storage, verification
     from chalicelib.catalog import load_services
@@ -82,7 +82,7 @@ def trusted(aws: dict[str, str], pki):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture
-def api(trusted):  # noqa: ANN001, ANN201 - chalice.test.Client
+def api(trusted):
     """The HTTP API through chalice's test client (the local stage's configuration)."""
     from chalice.test import Client
 

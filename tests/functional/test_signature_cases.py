@@ -40,14 +40,14 @@ CASES = {
 }
 
 
-def submit(api, body: str) -> dict:  # noqa: ANN001
+def submit(api, body: str) -> dict:
     answer = api.http.post("/applications", body=body,
                            headers={"Content-Type": "application/json"})
     assert answer.status_code == 202, answer.body
     return json.loads(answer.body)
 
 
-def run_verify(sqs) -> None:  # noqa: ANN001
+def run_verify(sqs) -> None:
     """Deliver what is on the verify queue to the verify handler, as Lambda would."""
     from app import app
 
@@ -59,13 +59,13 @@ def run_verify(sqs) -> None:  # noqa: ANN001
         pass
 
 
-def track(api, receipt: str, code: str) -> dict:  # noqa: ANN001
+def track(api, receipt: str, code: str) -> dict:
     answer = api.http.get(f"/track/{receipt}?code={code}")
     assert answer.status_code == 200, answer.body
     return json.loads(answer.body)
 
 
-def expect(api, sqs, accepted: dict, reason: Reason | None) -> dict:  # noqa: ANN001
+def expect(api, sqs, accepted: dict, reason: Reason | None) -> dict:
     run_verify(sqs)
     view = track(api, accepted["receipt"], accepted["tracking_code"])
     if reason is None:
