@@ -49,6 +49,31 @@ def trust_key(kind: str, path: Path) -> str:
     return KIND_PREFIX[kind] + path.name
 
 
+def check_trust_object(kind: str, data: bytes) -> str | None:
+    """Why the verifier could not use ``data`` as a ``kind`` (None when it can)."""
+    from cryptography import x509
+
+    try:
+        if kind == "crl":
+            if b"-----BEGIN" in data:
+                x509.load_pem_x509_crl(data)
+            else:
+                x509.load_der_x509_crl(data)
+            return None
+        certs = (x509.load_pem_x509_certificates(data) if b"-----BEGIN" in data
+                 else [x509.load_der_x509_certificate(data)])
+    except ValueError as exc:
+        return f"not a {kind} in PEM or DER ({exc})"
+    for cert in certs:
+        try:
+            ca = cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+        except x509.ExtensionNotFound:
+            ca = False
+        if not ca:
+            return f"{cert.subject.rfc4514_string()} is not a CA certificate"
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="onestop-admin", description=__doc__.splitlines()[0])
     parser.add_argument("--stage", default="local", choices=["local", "dev", "prod"])
@@ -82,11 +107,11 @@ def main(argv: list[str] | None = None) -> int:
                 for key in storage.list_keys(bucket, prefix):
                     print(key)
         elif args.action == "add":
-            from chalicelib.signature import TrustStore
-
             data = args.file.read_bytes()
+            problem = check_trust_object(args.kind, data)
+            if problem:
+                raise SystemExit(f"refused {args.file}: {problem}")
             key = trust_key(args.kind, args.file)
-            TrustStore.from_objects({key: data})  # refuse what the verifier could not read
             storage.put(bucket, key, data)
             print(f"added {key}; the verifier picks it up within 60 seconds")
         else:

@@ -15,7 +15,7 @@ from chalice import Blueprint, Response
 
 from chalicelib import runtime
 from chalicelib.api import json_response
-from chalicelib.api.departments import answers_client_errors, headers, params
+from chalicelib.api.departments import headers, params
 from chalicelib.catalog import ServiceItem, department_by_code, load_departments
 from chalicelib.catalog.search import DEFAULT_LIMIT, InvalidQuery, search
 from chalicelib.errors import NotFound
@@ -96,7 +96,6 @@ def _param(name: str) -> str | None:
 
 
 @bp.route("/services", methods=["GET"])
-@answers_client_errors
 def list_services() -> Response:
     """Search the catalog: ``q`` (keyword), ``department``, ``online``, ``limit``, ``cursor``."""
     runtime.ready()
@@ -125,7 +124,6 @@ def list_services() -> Response:
 
 
 @bp.route("/services/{code}", methods=["GET"])
-@answers_client_errors
 def get_service(code: str) -> Response:
     """One item with all eight public standards (``?version=N`` for a former version)."""
     runtime.ready()
@@ -179,7 +177,6 @@ def service_view(document: dict[str, Any]) -> dict[str, Any]:
 
 
 @bp.route("/departments", methods=["GET"])
-@answers_client_errors
 def list_departments() -> Response:
     """Every department, with how many items it publishes and how many are fully online."""
     runtime.ready()

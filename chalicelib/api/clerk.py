@@ -18,7 +18,7 @@ from pynamodb.exceptions import UpdateError
 
 from chalicelib import runtime
 from chalicelib.api import authz, json_response
-from chalicelib.api.departments import answers_client_errors, headers
+from chalicelib.api.departments import headers
 from chalicelib.principal import Role
 from chalicelib.store import caselog
 from chalicelib.store.models import ApplicationModel
@@ -27,7 +27,6 @@ bp = Blueprint(__name__)
 
 
 @bp.route("/clerk/applications", methods=["POST"], content_types=["application/json"])
-@answers_client_errors
 def post_assisted_application() -> Response:
     """Submit a clerk-signed envelope for a person without a certificate; 202 as usual."""
     from chalicelib import submission  # signature libraries load only where needed

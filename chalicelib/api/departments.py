@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-import functools
 import json
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -42,24 +40,6 @@ class InvalidRequest(ClientError):
     """The request body is missing a field or has a wrong value."""
 
     code = "INVALID_REQUEST"
-
-
-def answers_client_errors(view: Callable[..., Response]) -> Callable[..., Response]:
-    """Answer a ``ClientError`` raised by ``view`` with its 4xx body.
-
-    Chalice turns any exception a view raises into a 500 before HTTP middleware sees it (only
-    ``ChaliceUnhandledError`` reaches the middleware), so the routes here answer their own
-    client errors rather than rely on ``errors_as_json``.
-    """
-
-    @functools.wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Response:
-        try:
-            return view(*args, **kwargs)
-        except ClientError as exc:
-            return json_response(exc.body(), exc.status)
-
-    return wrapper
 
 
 def headers() -> dict[str, str]:
@@ -196,7 +176,6 @@ def _decode_cursor(cursor: str | None, department: str) -> dict[str, Any] | None
 
 
 @bp.route("/departments/{code}/tasks", methods=["GET"])
-@answers_client_errors
 def worklist(code: str) -> Response:
     """The department's tasks in ``state`` (open, correction, closed), earliest due first."""
     settings, _ = _officer(code, read=True)
@@ -222,7 +201,6 @@ def worklist(code: str) -> Response:
 
 
 @bp.route("/departments/{code}/tasks/{receipt}/{stage}", methods=["GET"])
-@answers_client_errors
 def task_detail(code: str, receipt: str, stage: str) -> Response:
     """A task with its case, the application as signed, and its materials (presigned GETs)."""
     settings, _ = _officer(code, read=True)
@@ -270,28 +248,24 @@ def _decide(code: str, receipt: str, stage: str, decision: Decision) -> Response
 
 
 @bp.route("/departments/{code}/tasks/{receipt}/{stage}/approve", methods=["POST"])
-@answers_client_errors
 def approve(code: str, receipt: str, stage: str) -> Response:
     """Approve (准予): the department's part is done; ``{"comment": …}`` optional."""
     return _decide(code, receipt, stage, Decision.APPROVE)
 
 
 @bp.route("/departments/{code}/tasks/{receipt}/{stage}/deny", methods=["POST"])
-@answers_client_errors
 def deny(code: str, receipt: str, stage: str) -> Response:
     """Deny (不予许可) with ``{"reason": …}`` (required): the case ends DENIED."""
     return _decide(code, receipt, stage, Decision.DENY)
 
 
 @bp.route("/departments/{code}/tasks/{receipt}/{stage}/opinion", methods=["POST"])
-@answers_client_errors
 def opinion(code: str, receipt: str, stage: str) -> Response:
     """A supporting department's opinion (lead model) with ``{"opinion": …}``."""
     return _decide(code, receipt, stage, Decision.OPINION)
 
 
 @bp.route("/departments/{code}/tasks/{receipt}/{stage}/corrections", methods=["POST"])
-@answers_client_errors
 def correction(code: str, receipt: str, stage: str) -> Response:
     """补正: ``{"missing": [{"name": …, "code"?: …, "note"?: …}, …], "note"?: …}``."""
     settings, caller = _officer(code)
@@ -320,7 +294,6 @@ def correction(code: str, receipt: str, stage: str) -> Response:
 
 
 @bp.route("/departments/{code}/tasks/{receipt}/{stage}/inspections", methods=["POST"])
-@answers_client_errors
 def inspection(code: str, receipt: str, stage: str) -> Response:
     """Record an on-site inspection: ``{"result", "inspected_at"?, "inspectors"?, "note"?}``."""
     settings, caller = _officer(code)
@@ -345,7 +318,6 @@ def inspection(code: str, receipt: str, stage: str) -> Response:
 
 
 @bp.route("/departments/{code}/tasks/{receipt}/{stage}/extensions", methods=["POST"])
-@answers_client_errors
 def extension_request(code: str, receipt: str, stage: str) -> Response:
     """延期: ``{"days": 1-10, "reason": …}``; the lead department decides."""
     settings, caller = _officer(code)
@@ -364,7 +336,6 @@ def extension_request(code: str, receipt: str, stage: str) -> Response:
 
 
 @bp.route("/departments/{code}/extensions/{receipt}/{stage}/{department}", methods=["POST"])
-@answers_client_errors
 def extension_decision(code: str, receipt: str, stage: str, department: str) -> Response:
     """The lead department (``code``) decides a pending extension: ``{"grant": bool}``."""
     settings, caller = _officer(code)
@@ -381,7 +352,6 @@ def extension_decision(code: str, receipt: str, stage: str, department: str) -> 
 
 @bp.route("/applications/{receipt}/supplements", methods=["POST"],
           content_types=["application/json"])
-@answers_client_errors
 def post_supplement(receipt: str) -> Response:
     """The applicant's signed supplement (补正材料), in the application's envelope."""
     settings = runtime.ready()

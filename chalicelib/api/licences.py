@@ -13,7 +13,7 @@ from chalice import Blueprint, Response
 
 from chalicelib import licence, runtime, storage, tracking
 from chalicelib.api import authz, json_response
-from chalicelib.api.departments import answers_client_errors, headers, params
+from chalicelib.api.departments import headers, params
 from chalicelib.contract import Status
 from chalicelib.errors import ClientError, NotFound
 from chalicelib.names import Bucket
@@ -54,7 +54,6 @@ def _holder_case(licence_id: str) -> ApplicationModel:
 
 
 @bp.route("/licences/{licence_id}", methods=["GET"])
-@answers_client_errors
 def get_licence(licence_id: str) -> Response:
     """The holder's licence bundle, or (``?format=pdf``) a redirect to the PDF."""
     settings = runtime.ready()
@@ -77,7 +76,6 @@ def get_licence(licence_id: str) -> Response:
 
 
 @bp.route("/licences/{licence_id}/verify", methods=["GET"])
-@answers_client_errors
 def verify_licence(licence_id: str) -> Response:
     """Public: does this licence exist and does its signature verify with the platform key?"""
     settings = runtime.ready()
