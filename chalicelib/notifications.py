@@ -143,6 +143,9 @@ def handle(settings: Settings, message: dict[str, Any], now: datetime, message_i
     if event is None or event.name not in messages.events():
         _dead_letter(settings, message, "UNKNOWN_EVENT" if event else "MALFORMED_EVENT")
         return
+    if event.audience == "department" and not event.department:
+        _dead_letter(settings, message, "NO_DEPARTMENT")  # whom to tell is not knowable
+        return
     seen = deliveries.first_seen(event.event_id, message, now)
     application = _application(event)
     prepared = prepare(settings, event, application, seen)

@@ -73,6 +73,19 @@ def check_attachments(declared: list[dict[str, Any]], bucket: str) -> bool:
     return True
 
 
+def signed_by_its_clerk(application: ApplicationModel, fingerprint: str | None) -> bool:
+    """An assisted case whose signer is the enrolled clerk who submitted it."""
+    if not application.assisted or not fingerprint:
+        return False
+    from chalicelib.principal import Role
+    from chalicelib.store import principals
+
+    enrolment = principals.find(principals.fingerprint_key(fingerprint))
+    if enrolment is None or enrolment.role != Role.CLERK.value:
+        return False
+    return application.assisted_by in (None, fingerprint, enrolment.principal)
+
+
 def handle(settings: Settings, message: dict[str, Any], now: datetime, receive_count: int) -> None:
     """Verify the application named in ``message``."""
     application = cases.find(message["receipt"])
@@ -89,13 +102,22 @@ def handle(settings: Settings, message: dict[str, Any], now: datetime, receive_c
     verdict = verify_detached(payload, signature, trust, now=now,
                               applicant_id=doc["applicant"]["id"], signed_at=signed_at)
     reason = verdict.reason
+    if reason is Reason.IDENTITY_MISMATCH and signed_by_its_clerk(application,
+                                                                  verdict.signer_fingerprint):
+        # 窗口代办: the clerk's signature stands in for the applicant's identity binding; every
+        # other check (signature, path, revocation) has passed, as IDENTITY_MISMATCH is last.
+        reason = None
+        report_note = {"assisted": True, "clerk_fingerprint": verdict.signer_fingerprint,
+                       "indication": "TOTAL_PASSED", "sub_indication": None}
+    else:
+        report_note = {}
     # pynamodb hands raw maps back as dicts when they were stored as plain dicts.
     declared = [a if isinstance(a, dict) else a.as_dict() for a in application.attachments]
     if reason is None and not check_attachments(declared, uploads):
         reason = Reason.ATTACHMENT_MISMATCH
-    report = dict(verdict.report)
+    report = dict(verdict.report) | report_note
     if reason is not None:
-        report.setdefault("indication", "TOTAL_FAILED")
+        report["indication"] = "TOTAL_FAILED"
         report["sub_indication"] = reason.value
     evidence.store(settings, application.receipt, report, signature)
     if reason is Reason.REVOCATION_UNKNOWN:

@@ -268,6 +268,10 @@ def _dispatch(settings: Settings, item: dict[str, Any], new: list[TaskModel],
     for task in new:
         queues.send(settings.department_queue(task.department),
                     task_message("task.opened", task, item, settings.public_base_url))
+        # The department's officers hear of it too (inbox, email), besides their system.
+        notify(settings, task.receipt, "new_task", key=f"{int(task.stage)}:{task.department}",
+               department=task.department,
+               detail={"stage": int(task.stage), "due_date": task.due_date})
         tasks.mark_dispatched(task, now)
     log.info("tasks dispatched", extra={"receipt": new[0].receipt if new else None,
                                         "count": len(new)})
@@ -722,10 +726,15 @@ def _resume(settings: Settings, application: ApplicationModel, record: dict[str,
 
 
 def notify(settings: Settings, receipt: str, event: str, *, key: str = "",
-            detail: dict[str, Any] | None = None) -> None:
-    """A notification event; ``key`` tells repeatable events apart (the consumer dedupes)."""
+           department: str | None = None, detail: dict[str, Any] | None = None) -> None:
+    """A notification event; ``key`` tells repeatable events apart (the consumer dedupes).
+
+    With ``department`` the event is for that department's officers, not the applicant.
+    """
     body: dict[str, Any] = {"event": event, "receipt": receipt, "reason": None,
                             "event_id": f"{receipt}:{event}" + (f":{key}" if key else "")}
+    if department:
+        body["department"] = department
     if detail:
         body["detail"] = detail
     queues.send(settings.queue(Queue.NOTIFY), body)

@@ -313,8 +313,9 @@ def policy(function: Function, stage: str, account: str = "*",
               {"ForAnyValue:StringEquals": {
                   "kms:ResourceAliases": names.key_alias(stage) + "-previous"}})
     elif function is Function.VERIFY:
+        # Principals: an assisted application is signed by an enrolled clerk.
         allow("ReadTables", read, table(Table.APPLICATIONS) + table(Table.CLAIMS)
-              + table(Table.CASELOG) + table(Table.CATALOG))
+              + table(Table.CASELOG) + table(Table.CATALOG) + table(Table.PRINCIPALS))
         allow("WriteTables", write, table(Table.APPLICATIONS) + table(Table.CLAIMS)
               + table(Table.CASELOG))
         allow("ReadApplications", ["s3:GetObject"], [bucket(Bucket.UPLOADS)])

@@ -13,7 +13,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from pynamodb.exceptions import PutError, UpdateError
+from pynamodb.exceptions import PutError
 
 from chalicelib.store.models import NotificationModel
 
@@ -57,23 +57,8 @@ def page(recipient: str, *, limit: int = 50, cursor: str | None = None
     start = decode_cursor(cursor, {"recipient": recipient}, {"recipient", "sk"})
     query = NotificationModel.query(recipient, scan_index_forward=False, limit=limit,
                                     last_evaluated_key=start)
-    items = [{"id": item.sk, **dict(item.data),
-              "read_at": item.read_at.isoformat() if item.read_at else None}
-             for item in query]
+    items = [{"id": item.sk, **dict(item.data)} for item in query]
     return items, encode_cursor(query.last_evaluated_key)
-
-
-def mark_read(recipient: str, message_id: str, now: datetime) -> bool:
-    """Record that the recipient read a message (first reading only); False if unknown."""
-    try:
-        NotificationModel(recipient, message_id).update(
-            actions=[NotificationModel.read_at.set(NotificationModel.read_at | now)],
-            condition=NotificationModel.sk.exists())
-    except UpdateError as exc:
-        if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
 
 
 def encode_cursor(key: dict[str, Any] | None) -> str | None:

@@ -273,7 +273,6 @@ class NotificationModel(Model):
     recipient = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
     data = JSONAttribute(default=dict)
-    read_at = UTCDateTimeAttribute(null=True)
 
 
 class StatsModel(Model):

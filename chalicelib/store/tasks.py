@@ -210,6 +210,17 @@ def worklist(department: str, state: str, *, limit: int,
     return items, result.last_evaluated_key
 
 
+def open_due_by(shard_name: str, last_day: str, *, limit: int = 500) -> list[TaskModel]:
+    """Tasks of one open-index shard whose clock runs and that are due on or before ``last_day``.
+
+    What supervision reads (for every shard in ``range(OPEN_SHARDS)``): the index holds only
+    running clocks, sorted by due date, so the pass costs what is due, not what exists.
+    """
+    # "~" sorts after every character of a receipt, so the whole of ``last_day`` is included.
+    return list(TaskModel.open_index.query(
+        shard_name, TaskModel.due_sort <= f"{OPEN}#{last_day}#~", limit=limit))
+
+
 def _update(task: TaskModel, actions: list[Action], condition: Condition) -> None:
     try:
         task.update(actions=actions, condition=condition)

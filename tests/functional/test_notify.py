@@ -350,6 +350,7 @@ def test_unknown_and_malformed_events_go_to_the_dlq_without_retries(settings, no
     dlq = names.dlq_name(settings.queue(Queue.NOTIFY))
     drain(dlq)
     notify({"event": "party", "receipt": "R", "event_id": "R:party"},
-           {"receipt": "R"}, twice=False)
+           {"receipt": "R"}, {"event": "new_task", "receipt": "R", "event_id": "R:new_task"},
+           twice=False)
     reasons = sorted(d["dead_letter_reason"] for d in drain(dlq))
-    assert reasons == ["MALFORMED_EVENT", "UNKNOWN_EVENT"]
+    assert reasons == ["MALFORMED_EVENT", "NO_DEPARTMENT", "UNKNOWN_EVENT"]

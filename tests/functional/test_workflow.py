@@ -15,7 +15,7 @@ import secrets
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -432,3 +432,17 @@ def test_an_unknown_service_is_not_silently_opened(settings) -> None:
     with pytest.raises(workflow.UnroutableCase):
         workflow.handle(settings, {"kind": "open", "receipt": receipt}, MONDAY)
     assert cases.get(receipt, consistent=True).status == Status.ACCEPTED.value
+
+
+def test_supervision_finds_running_clocks_by_due_date_only(settings) -> None:
+    receipt = accepted_case(settings, pilot(JOINT))
+    workflow.open_case(settings, receipt, MONDAY)
+    due = workflow.find_task(receipt, 0, "ghj").due_date
+    shard = tasks.shard(receipt)
+    found = {t.task_key for t in tasks.open_due_by(shard, due) if t.receipt == receipt}
+    assert found == {"00#ghj", "00#hbj", "00#xfzd"}
+    day_before = (date.fromisoformat(due) - timedelta(days=1)).isoformat()
+    assert not [t for t in tasks.open_due_by(shard, day_before) if t.receipt == receipt]
+    decide(settings, receipt, 0, "ghj", Decision.APPROVE, MONDAY)
+    found = {t.task_key for t in tasks.open_due_by(shard, due) if t.receipt == receipt}
+    assert found == {"00#hbj", "00#xfzd"}
