@@ -87,8 +87,13 @@ def check(body: bytes, settings: Settings, now: datetime) -> tuple[intake.Envelo
     return envelope, application, item
 
 
-def submit(body: bytes, settings: Settings, now: datetime, *, assisted: bool = False) -> Accepted:
-    """Check, store durably, then queue an application for verification."""
+def submit(body: bytes, settings: Settings, now: datetime, *,
+           assisted_by: str | None = None) -> Accepted:
+    """Check, store durably, then queue an application for verification.
+
+    ``assisted_by`` is the clerk who submits for a person without a certificate (窗口代办); it
+    is stored with the application, before verification can see it.
+    """
     envelope, application, item = check(body, settings, now)
     applicant = application["applicant"]
     akey = applicant_key(settings, applicant["kind"], applicant["id"])
@@ -123,7 +128,8 @@ def submit(body: bytes, settings: Settings, now: datetime, *, assisted: bool = F
                       "size": a["size"]} for a in application.get("attachments", [])],
         contact=contact,
         outbox=Queue.VERIFY.value,
-        assisted=assisted,
+        assisted=assisted_by is not None,
+        assisted_by=assisted_by,
     )
     cases.create(record, claim_key=cases.nonce_key(akey, application["nonce"]))
     enqueue_verify(settings, receipt)

@@ -117,7 +117,8 @@ def handle(settings: Settings, message: dict[str, Any], now: datetime, receive_c
         reason = Reason.ATTACHMENT_MISMATCH
     report = dict(verdict.report) | report_note
     if reason is not None:
-        report["indication"] = "TOTAL_FAILED"
+        report["indication"] = ("INDETERMINATE" if reason is Reason.REVOCATION_UNKNOWN
+                                else "TOTAL_FAILED")
         report["sub_indication"] = reason.value
     evidence.store(settings, application.receipt, report, signature)
     if reason is Reason.REVOCATION_UNKNOWN:

@@ -557,11 +557,13 @@ def _extend_case(application: ApplicationModel, task_due: str, days: int, now: d
         current = application.due_date
         if current and current >= task_due:
             return
+        unchanged = (ApplicationModel.due_date == current if current
+                     else ApplicationModel.due_date.does_not_exist())
         try:
             application.update(actions=[ApplicationModel.due_date.set(task_due),
                                         ApplicationModel.extension_days.add(days),
                                         ApplicationModel.updated_at.set(now)],
-                               condition=ApplicationModel.due_date == current)
+                               condition=unchanged)
             return
         except UpdateError:
             application = cases.get(application.receipt, consistent=True)
@@ -659,19 +661,46 @@ def _claim_nonce(applicant_key: str, nonce: str, receipt: str) -> None:
 
 def _resume(settings: Settings, application: ApplicationModel, record: dict[str, Any],
             now: datetime) -> list[TaskModel]:
-    """Resume every paused task and the case in one transaction (all clocks restart at once)."""
+    """Resume every paused task and the case in one transaction (all clocks restart at once).
+
+    The transaction also checks that no other task of the case was paused meanwhile (a second
+    department asking for a correction while the answer arrives): the case must not go back
+    to review while a task still waits. If one was, it is re-read and resumed too.
+    """
+    item = bound_item(application)
+    for _ in range(_SETTLE_ATTEMPTS):
+        resumed = _resume_once(application, item, record, now)
+        if resumed is not None:
+            break
+        application = cases.get(application.receipt, consistent=True)
+        if application.status != Status.CORRECTION_REQUIRED.value:
+            raise NotAwaitingCorrection(details={"status": application.status})
+    else:
+        raise tasks.TransactionRace(application.receipt)
+    caselog.append(application.receipt, "SUPPLEMENTED", actor="applicant", at=now,
+                   data={"departments": [t.department for t in resumed]})
+    notify(settings, application.receipt, "supplement_received", key=now.isoformat())
+    fresh_tasks = []
+    for task in resumed:
+        fresh = find_task(task.receipt, int(task.stage), task.department)
+        queues.send(settings.department_queue(task.department), task_message(
+            "task.resumed", fresh, item, settings.public_base_url, event_suffix=now.isoformat(),
+            supplement={"payload_sha256": record["payload_sha256"],
+                        "attachments": len(record["attachments"])}))
+        fresh_tasks.append(fresh)
+    return fresh_tasks
+
+
+def _resume_once(application: ApplicationModel, item: dict[str, Any], record: dict[str, Any],
+                 now: datetime) -> list[TaskModel] | None:
+    """One attempt of :func:`_resume`; None when its transaction's conditions failed."""
     from pynamodb.connection import Connection
     from pynamodb.exceptions import TransactWriteError
     from pynamodb.transactions import TransactWrite
 
-    item = bound_item(application)
-    paused = [t for t in tasks.for_case(application.receipt) if t.state == tasks.CORRECTION]
-    new_due: dict[str, str] = {}
-    for task in paused:
-        intervals = pauses_of(list(task.pauses), task.paused_since, now)
-        new_due[task.task_key] = _iso(due_date(task.opened_at, int(task.working_days),
-                                               pauses=intervals,
-                                               extension_days=int(task.extension_days)))
+    all_tasks = tasks.for_case(application.receipt)
+    paused = [t for t in all_tasks if t.state == tasks.CORRECTION]
+    running = [t for t in all_tasks if t.state == tasks.OPEN]
     case_fields: list[Any] = [
         ApplicationModel.status.set(Status.IN_REVIEW.value),
         ApplicationModel.paused_since.remove(),
@@ -695,31 +724,25 @@ def _resume(settings: Settings, application: ApplicationModel, record: dict[str,
                       condition=ApplicationModel.status == Status.CORRECTION_REQUIRED.value)
             for task in paused:
                 assert task.paused_since is not None
-                due = new_due[task.task_key]
+                due = _iso(due_date(task.opened_at, int(task.working_days),
+                                    pauses=pauses_of(list(task.pauses), task.paused_since, now),
+                                    extension_days=int(task.extension_days)))
                 pause = {"from": task.paused_since.isoformat(), "to": now.isoformat()}
                 tx.update(task, actions=[
                     TaskModel.state.set(tasks.OPEN), TaskModel.paused_since.remove(),
                     TaskModel.pauses.set((TaskModel.pauses | []).append([pause])),
-                    TaskModel.due_date.set(due), TaskModel.open_shard.set(tasks.shard(
-                        task.receipt)),
+                    TaskModel.due_date.set(due),
+                    TaskModel.open_shard.set(tasks.shard(task.receipt)),
                     TaskModel.due_sort.set(tasks.due_sort(tasks.OPEN, due, task.receipt,
                                                           task.task_key)),
                 ], condition=(TaskModel.state == tasks.CORRECTION)
                     & (TaskModel.paused_since == task.paused_since))
-    except TransactWriteError as exc:
-        raise NotAwaitingCorrection() from exc
-    caselog.append(application.receipt, "SUPPLEMENTED", actor="applicant", at=now,
-                   data={"departments": [t.department for t in paused]})
-    notify(settings, application.receipt, "supplement_received", key=now.isoformat())
-    resumed = []
-    for task in paused:
-        fresh = find_task(task.receipt, int(task.stage), task.department)
-        queues.send(settings.department_queue(task.department), task_message(
-            "task.resumed", fresh, item, settings.public_base_url, event_suffix=now.isoformat(),
-            supplement={"payload_sha256": record["payload_sha256"],
-                        "attachments": len(record["attachments"])}))
-        resumed.append(fresh)
-    return resumed
+            for task in running:
+                tx.condition_check(TaskModel, task.receipt, task.task_key,
+                                   condition=TaskModel.state != tasks.CORRECTION)
+    except TransactWriteError:
+        return None
+    return paused
 
 
 # ---------------------------------------------------------------------------- notifications

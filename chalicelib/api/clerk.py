@@ -10,18 +10,15 @@ place of the applicant's identity binding and the supervisor sees who acted.
 
 from __future__ import annotations
 
-import contextlib
 from datetime import UTC, datetime
 
 from chalice import Blueprint, Response
-from pynamodb.exceptions import UpdateError
 
 from chalicelib import runtime
 from chalicelib.api import authz, json_response
 from chalicelib.api.departments import headers
 from chalicelib.principal import Role
 from chalicelib.store import caselog
-from chalicelib.store.models import ApplicationModel
 
 bp = Blueprint(__name__)
 
@@ -36,12 +33,7 @@ def post_assisted_application() -> Response:
     raw = bp.current_request.raw_body or b""
     body = raw.encode() if isinstance(raw, str) else raw
     now = datetime.now(UTC)
-    accepted = submission.submit(body, settings, now, assisted=True)
-    # The case log below records the clerk even if this update fails.
-    with contextlib.suppress(UpdateError):
-        ApplicationModel(accepted.receipt).update(
-            actions=[ApplicationModel.assisted_by.set(clerk.subject)],
-            condition=ApplicationModel.receipt.exists())
+    accepted = submission.submit(body, settings, now, assisted_by=clerk.subject)
     caselog.append(accepted.receipt, "ASSISTED_SUBMISSION", actor=clerk.subject, at=now,
                    public=False, data={"clerk": clerk.subject, "display": clerk.display})
     answer = accepted.body(settings.public_base_url)
