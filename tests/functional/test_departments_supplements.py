@@ -16,7 +16,7 @@ from chalice.test import Client
 
 from chalicelib import storage, uploads, workflow
 from chalicelib.names import Bucket
-from chalicelib.store import cases
+from chalicelib.store import cases, tasks
 from tests.functional.conftest import ROOT
 from tests.functional.test_departments import SINGLE, as_json, opened, post
 from tests.functional.test_workflow import (
@@ -26,6 +26,7 @@ from tests.functional.test_workflow import (
     drain,
     honour_kms_digest,
     officer,
+    variant,
 )
 from tools.pki import Pki
 from tools.signing import sign_detached
@@ -141,3 +142,40 @@ def test_supplements_are_checked_like_applications(settings, client, pki) -> Non
     assert post(client, path, {}, {"payload": "!!", "signature": "x"}, at=at).status_code == 400
     assert cases.get(receipt, consistent=True).status == "CORRECTION_REQUIRED"
     assert send(supplement_doc(pki, receipt, at, [material])).status_code == 202
+
+
+def test_a_correction_asked_while_the_answer_arrives_is_not_left_behind(
+        settings, client, pki, monkeypatch) -> None:
+    """hbj asks for a correction between the supplement's read and its write: the case must
+    not go back to review with hbj's task still waiting; the answer resumes both."""
+    company = pki["company"]
+    applicant = {"kind": "organization", "id": company.id_number, "name": "肇庆市某某科技有限公司"}
+    start = datetime.now(UTC).replace(microsecond=0)
+    receipt = opened(settings, variant("441200-test-par2", {
+        "model": "parallel", "decider": None, "decider_days": 0,
+        "stages": [{"departments": ["ghj", "hbj"], "working_days": 5}]}), start,
+        applicant=applicant)
+    post(client, f"/departments/ghj/tasks/{receipt}/0/corrections",
+         bearer(settings, officer("ghj")), {"missing": ["竣工图纸"]}, at=start)
+    real_for_case = tasks.for_case
+    calls = {"n": 0}
+
+    def stale_then_real(case: str, **kw: Any) -> list[Any]:
+        found = real_for_case(case, **kw)
+        calls["n"] += 1
+        if calls["n"] == 1:  # the supplement read the tasks; hbj now asks too
+            workflow.require_correction(settings, officer("hbj"),
+                                        workflow.find_task(receipt, 0, "hbj"),
+                                        [{"name": "环评批复"}], "", start + timedelta(hours=1))
+        return found
+
+    monkeypatch.setattr(tasks, "for_case", stale_then_real)
+    at = start + timedelta(hours=2)
+    material = _upload(settings, "竣工图纸", b"%PDF-1.4 drawings")
+    doc = supplement_doc(pki, receipt, at, [material]) | {"service_code": "441200-test-par2"}
+    answer = post(client, f"/applications/{receipt}/supplements", {},
+                  envelope(pki, "company", doc), at=at)
+    assert answer.status_code == 202, answer.body
+    assert sorted(t["department"] for t in as_json(answer)["tasks"]) == ["ghj", "hbj"]
+    assert {t.state for t in real_for_case(receipt)} == {"open"}
+    assert cases.get(receipt, consistent=True).status == "IN_REVIEW"

@@ -203,3 +203,40 @@ def test_evidence_is_readable_with_the_tracking_code(api, sqs, settings, trusted
     assert json.dumps(report)  # JSON all the way
     wrong = api.http.get(f"/applications/{accepted['receipt']}/evidence?code=WRONG")
     assert wrong.status_code == 404
+
+
+def _fingerprint(identity) -> str:  # noqa: ANN001
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+
+    return x509.load_pem_x509_certificate(identity.cert_pem()).fingerprint(
+        hashes.SHA256()).hex()
+
+
+@pytest.mark.parametrize("enrolled", [True, False])
+def test_assisted_case_is_accepted_only_when_signed_by_an_enrolled_clerk(
+        enrolled: bool, sqs, settings, trusted, tmp_path) -> None:
+    from chalicelib import submission
+    from chalicelib.store import principals
+
+    clerk = trusted["officer"]  # the window clerk's own certificate
+    fingerprint = _fingerprint(clerk)
+    key = principals.fingerprint_key(fingerprint)
+    if enrolled:
+        principals.enrol(key, "clerk", department=None, display="三号窗口", email=None,
+                         now=datetime.now(UTC))
+    else:
+        principals.remove(key)
+    person = trusted["ec_citizen"]  # stands for a person without a certificate
+    d = draft("person", person)
+    upload_materials(settings, d)
+    payload = d.payload()
+    body = envelope(payload, openssl_cms_sign(clerk, payload, tmp_path)).encode()
+    accepted = submission.submit(body, settings, datetime.now(UTC), assisted_by=key)
+    run_verify(sqs)
+    decided = cases.get(accepted.receipt, consistent=True)
+    if enrolled:
+        assert decided.status == Status.ACCEPTED.value, decided.reason
+    else:
+        assert (decided.status, decided.reason) == (Status.REJECTED.value,
+                                                    Reason.IDENTITY_MISMATCH.value)
