@@ -21,12 +21,28 @@ from chalicelib.contract import Reason, Status
 from chalicelib.errors import RetryableError
 from chalicelib.names import Bucket, Queue
 from chalicelib.settings import Settings
-from chalicelib.signature import TrustStore, verify_detached
+from chalicelib.signature import CaRule, TrustStore, verify_detached
 from chalicelib.store import caselog, cases
 from chalicelib.store.models import ApplicationModel
 
 log = logging.getLogger(__name__)
 TRUST_PREFIXES = ("roots/", "intermediates/", "crls/")
+# Per-CA rules (identity binding, SM2 signer ID, EKUs), keyed by the CA's object key or its
+# SHA-256 fingerprint: {"roots/x.pem": {"identity_cn_pattern": "...", "sm2_signer_id": "..."}}.
+CA_RULES_KEY = "rules/ca-rules.json"
+
+
+def ca_rules(document: bytes) -> dict[str, CaRule]:
+    """Parse the trust bucket's rules document."""
+    rules = {}
+    for ca, fields in json.loads(document).items():
+        fields = dict(fields)
+        if "sm2_signer_id" in fields:
+            fields["sm2_signer_id"] = str(fields["sm2_signer_id"]).encode()
+        if fields.get("signing_ekus") is not None:
+            fields["signing_ekus"] = frozenset(fields["signing_ekus"])
+        rules[ca] = CaRule(**fields)
+    return rules
 
 
 class RevocationPending(RetryableError):
@@ -41,15 +57,18 @@ class _TrustCache:
         self._loaded_at = -1e18
         self._store: TrustStore | None = None
 
-    def get(self, bucket: str, max_age: float) -> TrustStore:
-        now = time.monotonic()
+    def get(self, bucket: str, max_age: float, *, now: float | None = None) -> TrustStore:
+        """The trust store, re-read from ``bucket`` when older than ``max_age`` seconds."""
+        now = time.monotonic() if now is None else now
         if self._store is not None and now - self._loaded_at < max_age:
             return self._store
         with self._lock:
             if self._store is None or now - self._loaded_at >= max_age:
                 objects = {key: storage.get(bucket, key) for prefix in TRUST_PREFIXES
                            for key in storage.list_keys(bucket, prefix)}
-                self._store = TrustStore.from_objects(objects)
+                rules = storage.head(bucket, CA_RULES_KEY)
+                self._store = TrustStore.from_objects(
+                    objects, ca_rules(storage.get(bucket, CA_RULES_KEY)) if rules else None)
                 self._loaded_at = now
         return self._store
 

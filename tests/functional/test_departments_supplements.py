@@ -101,7 +101,7 @@ def test_a_correction_round_stops_and_restarts_the_clock(settings, client, pki) 
     assert application.status == "IN_REVIEW" and application.paused_since is None
     assert [workflow.plain(p) for p in application.pauses] == [
         {"from": asked.isoformat(), "to": answered.isoformat()}]
-    [message] = drain(dept_queue("ghj"))
+    [message] = drain(dept_queue("ghj"), receipt)
     assert message["kind"] == "task.resumed" and message["due_date"] == expected.isoformat()
 
     detail = as_json(client.http.get(base, headers=ghj))

@@ -240,3 +240,42 @@ def test_assisted_case_is_accepted_only_when_signed_by_an_enrolled_clerk(
     else:
         assert (decided.status, decided.reason) == (Status.REJECTED.value,
                                                     Reason.IDENTITY_MISMATCH.value)
+
+
+def test_per_ca_identity_rule_from_the_trust_bucket(api, sqs, settings, trusted,
+                                                    tmp_path) -> None:
+    bucket = settings.bucket(Bucket.TRUST)
+    # This CA puts the identity in the CN instead: our citizen's CN is a name, so the
+    # application's ID number no longer binds.
+    rules = {"intermediates/onestop-citizen-ca.pem": {"identity_attribute": "2.5.4.3"}}
+    storage.put(bucket, verification.CA_RULES_KEY, json.dumps(rules).encode())
+    verification.trust_cache.clear()
+    try:
+        identity = trusted["rsa_citizen"]
+        d = draft("person", identity)
+        upload_materials(settings, d)
+        payload = d.payload()
+        accepted = submit(api, envelope(payload, openssl_cms_sign(identity, payload, tmp_path)))
+        expect(api, sqs, accepted, Reason.IDENTITY_MISMATCH)
+    finally:
+        storage.delete(bucket, verification.CA_RULES_KEY)
+        verification.trust_cache.clear()
+
+
+def test_trust_store_changes_reach_the_verifier_within_a_minute(settings, trusted) -> None:
+    import time
+
+    bucket = settings.bucket(Bucket.TRUST)
+    cache = verification._TrustCache()
+    start = time.monotonic()
+    before = cache.get(bucket, 60, now=start)
+    extra = "roots/extra-rogue.pem"
+    storage.put(bucket, extra, trusted.untrusted_root.read_bytes())
+    try:
+        # Cached in the function: not read per message...
+        assert cache.get(bucket, 60, now=start + 59) is before
+        # ...and picked up once the minute is over.
+        after = cache.get(bucket, 60, now=start + 61)
+        assert after is not before
+    finally:
+        storage.delete(bucket, extra)

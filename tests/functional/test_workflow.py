@@ -117,8 +117,11 @@ def bearer(settings: Any, principal: Principal) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def drain(queue: str) -> list[dict[str, Any]]:
-    """Every message waiting on ``queue`` (deleted)."""
+def drain(queue: str, receipt: str | None = None) -> list[dict[str, Any]]:
+    """Every message waiting on ``queue`` (deleted); only ``receipt``'s when given.
+
+    Other modules' cases share the session's queues, so a test counts only its own.
+    """
     sqs = boto3.client("sqs", region_name=REGION)
     url = sqs.get_queue_url(QueueName=queue)["QueueUrl"]
     found: list[dict[str, Any]] = []
@@ -126,7 +129,7 @@ def drain(queue: str) -> list[dict[str, Any]]:
         batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10,
                                     VisibilityTimeout=30).get("Messages", [])
         if not batch:
-            return found
+            return [m for m in found if receipt is None or m.get("receipt") == receipt]
         for message in batch:
             found.append(json.loads(message["Body"]))
             sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
@@ -240,7 +243,7 @@ def test_open_creates_a_task_per_first_stage_department_and_one_message_each(set
     assert {t.due_date for t in found} == {due}
     assert all(t.dispatched_at is not None and t.open_shard for t in found)
     for department in ("ghj", "xfzd", "hbj"):
-        [message] = drain(dept_queue(department))
+        [message] = drain(dept_queue(department), receipt)
         assert message["kind"] == "task.opened"
         assert message["task_id"] == f"{receipt}/0/{department}"
         assert message["due_date"] == due
@@ -249,7 +252,7 @@ def test_open_creates_a_task_per_first_stage_department_and_one_message_each(set
         assert message["links"]["task"].endswith(f"/departments/{department}/tasks/{receipt}/0")
         # Department systems fetch details with an officer's token; no personal data rides.
         assert ORG_ID not in json.dumps(message, ensure_ascii=False)
-    assert drain(dept_queue("jsj")) == []
+    assert drain(dept_queue("jsj"), receipt) == []
     assert [r.kind for r in caselog.records(receipt)] == [Status.IN_REVIEW.value]
 
 
@@ -259,7 +262,7 @@ def test_a_redelivered_open_message_creates_no_second_task(settings) -> None:
     workflow.handle(settings, message, MONDAY)
     workflow.handle(settings, message, MONDAY + timedelta(minutes=5))
     assert len(tasks.for_case(receipt)) == 3
-    assert sum(len(drain(dept_queue(d))) for d in ("ghj", "xfzd", "hbj")) == 3
+    assert sum(len(drain(dept_queue(d), receipt)) for d in ("ghj", "xfzd", "hbj")) == 3
     assert [r.kind for r in caselog.records(receipt)] == [Status.IN_REVIEW.value]
 
 
@@ -279,7 +282,7 @@ def test_a_crash_before_dispatch_is_repaired_by_the_redelivery(settings, monkeyp
         workflow.handle(settings, {"kind": "open", "receipt": receipt}, MONDAY)
     monkeypatch.setattr(workflow.queues, "send", real_send)
     workflow.handle(settings, {"kind": "open", "receipt": receipt}, MONDAY)
-    delivered = {d: len(drain(dept_queue(d))) for d in ("ghj", "xfzd", "hbj")}
+    delivered = {d: len(drain(dept_queue(d), receipt)) for d in ("ghj", "xfzd", "hbj")}
     assert sum(delivered.values()) == 3 and set(delivered.values()) == {1}
     assert all(t.dispatched_at for t in tasks.for_case(receipt))
 
@@ -292,7 +295,7 @@ def test_two_stages_to_approved_and_a_licence_that_verifies(settings) -> None:
     assert decide(settings, receipt, 0, "xfzd", Decision.APPROVE, later).current_stage == 0
     settled = decide(settings, receipt, 0, "hbj", Decision.APPROVE, later)
     assert (settled.status, settled.current_stage) == (Status.IN_REVIEW.value, 1)
-    [message] = drain(dept_queue("jsj"))
+    [message] = drain(dept_queue("jsj"), receipt)
     assert message["stage"] == 1 and message["due_date"] == workflow.due_date(later, 5).isoformat()
 
     settled = decide(settings, receipt, 1, "jsj", Decision.APPROVE, later + timedelta(days=1))
@@ -331,7 +334,7 @@ def test_a_denial_ends_the_case_and_cancels_the_other_tasks(settings) -> None:
     assert application.denial == {"stage": 0, "department": "hbj", "reason": "环评未通过"}
     ghj = workflow.find_task(receipt, 0, "ghj")
     assert (ghj.state, ghj.decision, ghj.open_shard) == ("closed", "cancelled", None)
-    assert [m["kind"] for m in drain(dept_queue("ghj"))] == ["task.cancelled"]
+    assert [m["kind"] for m in drain(dept_queue("ghj"), receipt)] == ["task.cancelled"]
     with pytest.raises(tasks.TaskClosed):
         decide(settings, receipt, 0, "ghj", Decision.APPROVE, MONDAY)
     assert route_messages(receipt) == []
@@ -357,9 +360,11 @@ def test_deciders_at_the_same_instant_never_lose_the_stage_completion(settings) 
     """Three departments approve at once, many times over: the next stage opens exactly once."""
     item = pilot(JOINT)
     rounds = 8
+    receipts: list[str] = []
     with serialised_dynamodb():
         for _ in range(rounds):
             receipt = accepted_case(settings, item)
+            receipts.append(receipt)
             workflow.open_case(settings, receipt, MONDAY)
             barrier = threading.Barrier(3)
             errors: list[BaseException] = []
@@ -386,7 +391,8 @@ def test_deciders_at_the_same_instant_never_lose_the_stage_completion(settings) 
             assert (application.status, application.current_stage) == ("IN_REVIEW", 1)
             assert [t.task_key for t in tasks.for_case(receipt)].count("01#jsj") == 1
             assert [r.kind for r in caselog.records(receipt)].count("STAGE_OPENED") == 1
-    assert len(drain(dept_queue("jsj"))) == rounds
+    assert sorted(m["receipt"] for m in drain(dept_queue("jsj"))
+                  if m["receipt"] in receipts) == sorted(receipts)
 
 
 def test_the_last_approvals_at_the_same_instant_approve_once(settings) -> None:
