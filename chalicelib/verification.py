@@ -35,8 +35,8 @@ CA_RULES_KEY = "rules/ca-rules.json"
 def ca_rules(document: bytes) -> dict[str, CaRule]:
     """Parse the trust bucket's rules document."""
     rules = {}
-    for ca, fields in json.loads(document).items():
-        fields = dict(fields)
+    for ca, given in json.loads(document).items():
+        fields = dict(given)
         if "sm2_signer_id" in fields:
             fields["sm2_signer_id"] = str(fields["sm2_signer_id"]).encode()
         if fields.get("signing_ekus") is not None:

@@ -310,9 +310,14 @@ def test_a_lifecycle_tells_the_applicant_once_per_event_and_channel(portal: Port
     assert {about for about, _ in notified} == set(inbox)
     assert all(e["status"] in ("sent", "delivered") for e in timeline if e["event"] == "NOTIFIED")
 
+    # The department's officers heard of their new task in their shared inbox.
+    tasks = [m for m in portal.inbox(officer) if m["receipt"] == receipt]
+    assert [m["event"] for m in tasks] == ["new_task"]
+    assert tasks[0]["links"]["task"].endswith(f"/departments/{DEPARTMENT}/tasks/{receipt}/0")
+
     # Every notification event delivered again: nothing more goes out anywhere.
     events = portal.recorded_events(receipt)
-    assert {e["event"] for e in events} == set(inbox)
+    assert {e["event"] for e in events} == set(inbox) | {"new_task"}
     portal.redeliver(events)
     url = portal.sqs.get_queue_url(QueueName=names.queue_name("local", names.Queue.NOTIFY))[
         "QueueUrl"]
@@ -324,3 +329,4 @@ def test_a_lifecycle_tells_the_applicant_once_per_event_and_channel(portal: Port
 
     portal.stack.wait_for(drained, timeout=60)
     assert counts() == (inbox, texts, mails, hooks)
+    assert [m["event"] for m in portal.inbox(officer) if m["receipt"] == receipt] == ["new_task"]

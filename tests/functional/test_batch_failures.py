@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 import boto3
 
 from chalicelib import names
+from chalicelib.catalog import load_services
 from chalicelib.contract import Status
 from chalicelib.names import Queue
-from chalicelib.catalog import load_services
-from chalicelib.store import catalog, caselog
+from chalicelib.store import caselog, catalog
 from chalicelib.store.models import ApplicationModel
 from tests.functional.conftest import REGION, queue_url
 from tools.lambda_shim import invoke_once

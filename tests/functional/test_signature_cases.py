@@ -205,7 +205,7 @@ def test_evidence_is_readable_with_the_tracking_code(api, sqs, settings, trusted
     assert wrong.status_code == 404
 
 
-def _fingerprint(identity) -> str:  # noqa: ANN001
+def _fingerprint(identity) -> str:
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes
 
