@@ -23,7 +23,6 @@ was told. Identity numbers and phone numbers never appear in it, nor in any log 
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -31,7 +30,6 @@ from typing import Any
 
 from chalicelib import email, messages, queues, sms, webhooks
 from chalicelib.catalog import department_by_code, service_by_code
-from chalicelib.clients import client
 from chalicelib.contract import REASON_TEXT_ZH, Reason
 from chalicelib.errors import RetryableError
 from chalicelib.names import FUNCTION_TIMEOUT, Function, Queue, dlq_name
@@ -407,10 +405,7 @@ def _record(event: Event, delivery: Delivery, outcome: dict[str, Any], now: date
 
 def send_later(settings: Settings, body: dict[str, Any], delay_seconds: int) -> None:
     """Queue a message on the notify queue that becomes visible after ``delay_seconds``."""
-    queue = settings.queue(Queue.NOTIFY)
-    client("sqs").send_message(QueueUrl=queues.queue_url(queue),
-                               MessageBody=json.dumps(body, ensure_ascii=False, sort_keys=True),
-                               DelaySeconds=max(0, min(900, int(delay_seconds))))
+    queues.send(settings.queue(Queue.NOTIFY), body, delay_seconds=delay_seconds)
 
 
 def _dead_letter(settings: Settings, message: dict[str, Any], why: str) -> None:

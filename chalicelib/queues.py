@@ -28,12 +28,15 @@ def name_from_arn(arn: str) -> str:
     return arn.rsplit(":", 1)[-1]
 
 
-def send(name: str, body: dict[str, Any], *, group: str | None = None) -> str:
-    """Send one JSON message; returns its message id."""
+def send(name: str, body: dict[str, Any], *, group: str | None = None,
+         delay_seconds: int = 0) -> str:
+    """Send one JSON message (visible after ``delay_seconds``, at most 900); returns its id."""
     kwargs: dict[str, Any] = {
         "QueueUrl": queue_url(name),
         "MessageBody": json.dumps(body, ensure_ascii=False, sort_keys=True),
     }
+    if delay_seconds:
+        kwargs["DelaySeconds"] = max(0, min(900, int(delay_seconds)))
     if group:
         kwargs["MessageAttributes"] = {"group": {"DataType": "String", "StringValue": group}}
     return str(client("sqs").send_message(**kwargs)["MessageId"])

@@ -43,7 +43,9 @@ def reset() -> None:
     """Forget the initialised state (tests run several stacks in one process)."""
     global _ready
     from chalicelib import clients, queues
+    from chalicelib.api import authz
 
+    authz.key_ring.clear()
     with _lock:
         _ready = None
         get_settings.cache_clear()

@@ -138,9 +138,14 @@ def submit(body: bytes, settings: Settings, now: datetime, *,
 
 
 def enqueue_verify(settings: Settings, receipt: str) -> None:
-    """Send the verify message, then clear the outbox marker."""
+    """Send the verify message, then clear the outbox marker; tell the applicant it arrived.
+
+    The sweeper may call this twice for one receipt; the notify step sends each event once.
+    """
     queues.send(settings.queue(Queue.VERIFY), {"receipt": receipt})
     cases.clear_outbox(receipt)
+    queues.send(settings.queue(Queue.NOTIFY), {"event": "received", "receipt": receipt,
+                                               "event_id": f"{receipt}:received"})
 
 
 def sweep(settings: Settings, now: datetime, *, grace: timedelta = timedelta(minutes=1)) -> int:

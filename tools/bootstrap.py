@@ -62,7 +62,11 @@ def demo_application(directory: Path, pki: Any) -> tuple[Path, list[str]]:
 
 def load(state_dir: Path, outputs: dict[str, str]) -> dict[str, Any]:
     """Everything the local stack loads after deploying; returns what the banner shows."""
+    from chalicelib import email
+    from chalicelib.settings import get_settings
+
     demo: dict[str, Any] = {"services": load_catalog()}
+    email.verify_sender(get_settings())
     log.info("catalog: %d service items published", demo["services"])
     pki = load_pki(state_dir / "pki")
     demo["pki_dir"] = str(pki.directory)

@@ -276,25 +276,97 @@ class NotificationModel(Model):
 
 
 class StatsModel(Model):
-    """Sharded counters per scope and period."""
+    """Statistics counters (``chalicelib/stats.py``): one item per period, shard and scope.
+
+    ``bucket`` is ``"<period>#<shard>"`` (periods ``d2026-11-23``, ``m2026-11``, ``y2026``;
+    shards ``0`` … ``STATS_SHARDS - 1`` chosen by the receipt), ``scope`` is ``all``,
+    ``dept#<code>`` or ``item#<department>#<code>``. A case adds to one shard only, so no item
+    is written by every case of the province; a reader adds the shards up. One query of a
+    period's shard returns every scope of that period, and ``scope < "item#"`` keeps it to the
+    totals and the departments. Counters are top-level numbers so that ``ADD`` creates them.
+    """
 
     class Meta(_Meta):
         logical = Table.STATS
 
-    scope = UnicodeAttribute(hash_key=True)
-    period = UnicodeAttribute(range_key=True)
-    counters: MapAttribute[str, Any] = MapAttribute(default=dict)
+    bucket = UnicodeAttribute(hash_key=True)
+    scope = UnicodeAttribute(range_key=True)
+    received = NumberAttribute(null=True)
+    accepted = NumberAttribute(null=True)
+    rejected = NumberAttribute(null=True)
+    finished = NumberAttribute(null=True)
+    approved = NumberAttribute(null=True)
+    denied = NumberAttribute(null=True)
+    on_time = NumberAttribute(null=True)
+    early = NumberAttribute(null=True)
+    overdue = NumberAttribute(null=True)
+    days_used = NumberAttribute(null=True)  # working days, summed over finished cases
+    corrections = NumberAttribute(null=True)  # correction rounds, summed over finished cases
+    rated = NumberAttribute(null=True)
+    rating_sum = NumberAttribute(null=True)
+    rating_low = NumberAttribute(null=True)
+    yellow = NumberAttribute(null=True)
+    red = NumberAttribute(null=True)
+    escalated = NumberAttribute(null=True)
+    findings = NumberAttribute(null=True)
+
+
+class SupervisionDepartmentIndex(GlobalSecondaryIndex["SupervisionModel"]):
+    """Sparse: warnings and findings of one department, newest last.
+
+    ``dept_kind`` is ``warning#<dept>``, ``finding-open#<dept>`` or ``finding-closed#<dept>``.
+    """
+
+    class Meta:
+        index_name = "department-index"
+        projection = AllProjection()
+
+    dept_kind = UnicodeAttribute(hash_key=True)
+    raised_sort = UnicodeAttribute(range_key=True)
+
+
+class OpenFindingIndex(GlobalSecondaryIndex["SupervisionModel"]):
+    """Sparse: open findings only, in ``FINDING_SHARDS`` partitions, newest last."""
+
+    class Meta:
+        index_name = "open-index"
+        projection = AllProjection()
+
+    open_shard = UnicodeAttribute(hash_key=True)
+    raised_sort = UnicodeAttribute(range_key=True)
 
 
 class SupervisionModel(Model):
-    """Warnings and findings of electronic supervision."""
+    """Electronic supervision's records (``chalicelib/store/findings.py``, ``store/audit.py``).
+
+    ====================  ==============================  ==========================================
+    ``pk``                ``sk``                          what
+    ====================  ==============================  ==========================================
+    ``warning#<receipt>`` ``<task>#<due>#<level>``        a deadline warning (immutable)
+    ``warning#<receipt>`` ``<task>#<due>#<level>#sent``   its delivery is complete
+    ``finding#<receipt>`` ``<rule>#<subject>``            a finding with its evidence
+    ``rating#<receipt>``  ``rating``                      the applicant's rating (好差评), once
+    ``head#<chain>``      ``<seq, 12 digits>``            a KMS-signed head of an audit chain
+    ``unsigned#<shard>``  ``<chain>``                     a chain with records after its last head
+    ====================  ==============================  ==========================================
+
+    Every record is created with a conditional put, so a second pass never writes it again.
+    """
 
     class Meta(_Meta):
         logical = Table.SUPERVISION
 
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
+    kind = UnicodeAttribute(null=True)
     data = JSONAttribute(default=dict)
+    at = UTCDateTimeAttribute(null=True)
+    dept_kind = UnicodeAttribute(null=True)
+    open_shard = UnicodeAttribute(null=True)
+    raised_sort = UnicodeAttribute(null=True)
+    marked_at = UnicodeAttribute(null=True)  # unsigned markers: the append that set it
+    department_index = SupervisionDepartmentIndex()
+    open_index = OpenFindingIndex()
 
 
 MODELS: dict[Table, type[Model]] = {
