@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt pyproject.toml | sha1sum | cut -c1-12)
 STAGE ?= dev
 
-.PHONY: run test lint format infra package deploy bench clean
+.PHONY: run test lint format infra package deploy bench simulate clean
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -53,6 +53,11 @@ deploy: $(STAMP)
 ## bench: every benchmark under bench/
 bench: $(STAMP)
 	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+## simulate: a pilot-sized year replayed on moto through the real handlers (about 3 minutes);
+## prints on-time/early rates and warnings per department, plots .local/simulate/*.png
+simulate: $(STAMP)
+	$(PY) -m tools.simulate $(ARGS)
 
 clean:
 	rm -rf build .local .pytest_cache .mypy_cache .ruff_cache

@@ -25,7 +25,7 @@ import json
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -207,6 +207,7 @@ def record_read(receipt: str, principal: Any, at: datetime, *, what: str = "case
 
     if getattr(principal, "is_applicant", False):
         return
+    at = at.astimezone(UTC)  # the hash covers ``at`` as given; the table keeps it in UTC
     role = getattr(principal.role, "value", str(principal.role))
     caselog.append(receipt, STAFF_READ, actor=str(principal.subject), at=at, public=False,
                    data={"role": role, "department": principal.department, "what": what})
@@ -219,6 +220,7 @@ def record_login(principal: Any, at: datetime) -> None:
     from chalicelib.store import caselog
 
     chain = login_chain(str(principal.subject))
+    at = at.astimezone(UTC)
     role = getattr(principal.role, "value", str(principal.role))
     caselog.append(chain, LOGIN, actor=str(principal.subject), at=at, public=False,
                    data={"role": role, "department": principal.department})
@@ -232,6 +234,7 @@ def record(receipt: str, kind: str, *, actor: str, at: datetime, data: Mapping[s
     from chalicelib.store import audit as store
     from chalicelib.store import caselog
 
+    at = at.astimezone(UTC)
     caselog.append(receipt, kind, actor=actor, at=at, data=dict(data), public=public)
     store.mark_unsigned(receipt, at)
 

@@ -247,7 +247,7 @@ def denial_without_reason(task: TaskFacts, policy: Policy = DEFAULT_POLICY) -> F
 
 def money(value: Any) -> Decimal | None:
     """An amount in yuan from a stored value (text or integer; floats are refused)."""
-    if value is None or isinstance(value, bool) or isinstance(value, float):
+    if value is None or isinstance(value, (bool, float)):
         return None
     try:
         amount = Decimal(str(value).strip())

@@ -24,7 +24,13 @@ advances the case and the others' conditions fail harmlessly::
 The clock: due dates are working days on :class:`~chalicelib.workcalendar.WorkCalendar`, from
 the moment a stage opens. A correction stops the task's clock (``paused_since``); the
 applicant's supplement restarts it, and the due date is recomputed with every pause excluded.
-An extension granted by the lead department moves the due date by its working days.
+An extension granted by the item's responsible department moves the due date by its working
+days.
+
+Route messages (``{"kind": …, "receipt": …}``): ``open`` (sent by verification), ``issue``
+(sent when a case is approved) and ``settle``, which re-evaluates a case and changes nothing
+when it is already where its tasks say it should be: an operator, or a sweeper, may send it
+for a case whose deciding request died between recording a decision and settling.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@
                   [--department CODE] [--display NAME] [--email ADDRESS]
     onestop-admin principals list
     onestop-admin principals remove KEY
+    onestop-admin audit verify RECEIPT|login:SUBJECT [--json]
 
 Against ``local`` it talks to the running local stack (``.local/stack.json``); against a cloud
 stage it uses the stage's configuration and your AWS credentials.
@@ -92,6 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     c_import = csub.add_parser("import")
     c_import.add_argument("file", type=Path)
     add_principals_parser(sub)
+    add_audit_parser(sub)
     args = parser.parse_args(argv)
     connect(args.stage, args.state_file)
 
@@ -126,6 +128,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"published {count} service items")
     elif args.area == "principals":
         return principals_command(args)
+    elif args.area == "audit":
+        return audit_command(args)
     return 0
 
 
@@ -204,6 +208,36 @@ def principals_command(args: argparse.Namespace) -> int:
     print(f"enrolled {enrolled.principal} as {enrolled.role}"
           + (f" of {enrolled.department}" if enrolled.department else ""))
     return 0
+
+
+# ---------------------------------------------------------------------------- audit trail
+
+
+def add_audit_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``audit verify``: check a case's hash chain and its KMS-signed heads."""
+    audit = sub.add_parser("audit", help="the tamper-evident audit trail")
+    asub = audit.add_subparsers(dest="action", required=True)
+    verify = asub.add_parser("verify", help="check a chain; report its first broken link")
+    verify.add_argument("chain", help="a receipt, or login:<subject> for a person's logins")
+    verify.add_argument("--json", action="store_true", help="print the verdict as JSON")
+
+
+def audit_command(args: argparse.Namespace) -> int:
+    """Run ``audit verify`` against the connected stage; exit 1 when the chain is broken."""
+    from chalicelib import audit, runtime
+
+    verdict = audit.verify_chain(runtime.ready(), args.chain)
+    if args.json:
+        print(json.dumps(verdict.as_dict(), ensure_ascii=False))
+    elif verdict.records == 0:
+        print(f"{args.chain}: no audit records")
+    elif verdict.ok:
+        print(f"{args.chain}: OK, {verdict.records} records, "
+              f"{verdict.heads} signed heads verified")
+    else:
+        print(f"{args.chain}: BROKEN at record {verdict.first_broken}: {verdict.reason} "
+              f"({verdict.records} records, {verdict.heads} signed heads)")
+    return 0 if verdict.ok and verdict.records else 1
 
 
 if __name__ == "__main__":

@@ -292,12 +292,22 @@ def policy(function: Function, stage: str, account: str = "*",
     allow("Tracing", ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], ["*"])
     key_condition = {"ForAnyValue:StringEquals": {"kms:ResourceAliases": names.key_alias(stage)}}
 
+    def append_audit() -> None:
+        # Audit records are appended, never updated or deleted (chalicelib/audit.py): PutItem
+        # only, and the chain and the signed heads find what a PutItem without its condition
+        # could overwrite. Appending also marks the chain for the next signed head; that
+        # marker is the only item of the supervision table these functions may put.
+        allow("AppendAuditLog", ["dynamodb:PutItem"], table(Table.CASELOG))
+        allow("MarkAuditChain", ["dynamodb:PutItem"], table(Table.SUPERVISION),
+              {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["unsigned#*"]}})
+
     if function is Function.API:
         allow("ReadTables", read, [a for t in Table for a in table(t, indexes=True)])
         allow("WriteTables", [*write, "dynamodb:DeleteItem"],
-              [a for t in (Table.APPLICATIONS, Table.TASKS, Table.CASELOG, Table.CLAIMS,
+              [a for t in (Table.APPLICATIONS, Table.TASKS, Table.CLAIMS,
                            Table.CATALOG, Table.PRINCIPALS, Table.NOTIFICATIONS, Table.STATS)
                for a in table(t)])
+        append_audit()
         allow("Objects", ["s3:GetObject", "s3:PutObject"],
               [bucket(Bucket.UPLOADS), bucket(Bucket.LICENCES), bucket(Bucket.EVIDENCE)])
         allow("TrustStore", ["s3:GetObject", "s3:ListBucket"],
@@ -316,8 +326,8 @@ def policy(function: Function, stage: str, account: str = "*",
         # Principals: an assisted application is signed by an enrolled clerk.
         allow("ReadTables", read, table(Table.APPLICATIONS) + table(Table.CLAIMS)
               + table(Table.CASELOG) + table(Table.CATALOG) + table(Table.PRINCIPALS))
-        allow("WriteTables", write, table(Table.APPLICATIONS) + table(Table.CLAIMS)
-              + table(Table.CASELOG))
+        allow("WriteTables", write, table(Table.APPLICATIONS) + table(Table.CLAIMS))
+        append_audit()
         allow("ReadApplications", ["s3:GetObject"], [bucket(Bucket.UPLOADS)])
         allow("TrustStore", ["s3:GetObject", "s3:ListBucket"],
               [bucket(Bucket.TRUST), bucket(Bucket.TRUST, objects=False)])
@@ -328,7 +338,8 @@ def policy(function: Function, stage: str, account: str = "*",
         allow("ReadTables", read, table(Table.APPLICATIONS) + table(Table.TASKS)
               + table(Table.CATALOG) + table(Table.CLAIMS) + table(Table.CASELOG))
         allow("WriteTables", write, table(Table.APPLICATIONS) + table(Table.TASKS)
-              + table(Table.CLAIMS) + table(Table.CASELOG) + table(Table.STATS))
+              + table(Table.CLAIMS) + table(Table.STATS))
+        append_audit()
         allow("Licences", ["s3:PutObject", "s3:GetObject"], [bucket(Bucket.LICENCES)])
         # The licence names its holder as the signed application does.
         allow("ReadApplications", ["s3:GetObject"], [bucket(Bucket.UPLOADS)])
@@ -339,8 +350,8 @@ def policy(function: Function, stage: str, account: str = "*",
         allow("ReadTables", read, table(Table.APPLICATIONS) + table(Table.CLAIMS)
               + table(Table.CASELOG) + table(Table.CATALOG) + table(Table.NOTIFICATIONS)
               + table(Table.PRINCIPALS, indexes=True))
-        allow("WriteTables", write, table(Table.NOTIFICATIONS) + table(Table.CLAIMS)
-              + table(Table.CASELOG))
+        allow("WriteTables", write, table(Table.NOTIFICATIONS) + table(Table.CLAIMS))
+        append_audit()
         allow("Consume", consume, [queue(Queue.NOTIFY)])
         # A failed channel is re-queued alone with a delay (backoff); after its budget it goes
         # to the dead-letter queue itself, so that the other channels are not held back.
@@ -355,12 +366,18 @@ def policy(function: Function, stage: str, account: str = "*",
               [_arn("ses", "identity/*", region, account)],
               {"StringEquals": {"ses:FromAddress": names.email_sender(stage)}})
     elif function is Function.SUPERVISE:
-        allow("ReadTables", read, table(Table.TASKS, indexes=True) + table(Table.APPLICATIONS)
-              + table(Table.SUPERVISION) + table(Table.CASELOG) + table(Table.CLAIMS))
-        allow("WriteTables", write, table(Table.SUPERVISION) + table(Table.STATS)
-              + table(Table.CLAIMS) + table(Table.CASELOG))
+        # Running clocks (the tasks' sparse open-index), its own records, the audit chains.
+        allow("ReadTables", read, table(Table.TASKS, indexes=True)
+              + table(Table.SUPERVISION, indexes=True) + table(Table.CASELOG))
+        # Warnings and signed heads (conditional puts), their counters (one transaction);
+        # DeleteItem only for the "chain needs a signed head" markers it has served.
+        allow("WriteTables", write, table(Table.SUPERVISION) + table(Table.STATS))
+        allow("ServedMarkers", ["dynamodb:DeleteItem"], table(Table.SUPERVISION),
+              {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["unsigned#*"]}})
+        append_audit()
         allow("Enqueue", send, [queue(Queue.NOTIFY)])
-        allow("PlatformKey", ["kms:Sign"], [key], key_condition)
+        # Signs audit chain heads with the platform key.
+        allow("PlatformKey", ["kms:Sign", "kms:DescribeKey"], [key], key_condition)
     elif function is Function.SWEEP:
         allow("ReadTables", read, table(Table.APPLICATIONS, indexes=True))
         allow("WriteTables", ["dynamodb:UpdateItem"], table(Table.APPLICATIONS))
