@@ -279,3 +279,32 @@ def test_trust_store_changes_reach_the_verifier_within_a_minute(settings, truste
         assert after is not before
     finally:
         storage.delete(bucket, extra)
+
+
+def test_a_repeated_nonce_answers_409_with_the_original_receipt(api, settings, trusted,
+                                                                tmp_path) -> None:
+    identity = trusted["ec_citizen"]
+    d = draft("person", identity)
+    upload_materials(settings, d)
+    payload = d.payload()
+    body = envelope(payload, openssl_cms_sign(identity, payload, tmp_path))
+    first = submit(api, body)
+    again = api.http.post("/applications", body=body,
+                          headers={"Content-Type": "application/json"})
+    assert again.status_code == 409
+    error = json.loads(again.body)["error"]
+    assert error["code"] == "DUPLICATE_NONCE"
+    assert error["receipt"] == first["receipt"]
+
+
+def test_upload_requests_are_bounded(api) -> None:
+    def ask(**fields: object) -> tuple[int, dict]:
+        answer = api.http.post("/uploads", body=json.dumps(fields),
+                               headers={"Content-Type": "application/json"})
+        return answer.status_code, json.loads(answer.body)
+
+    status, grant = ask(name="营业执照", content_type="application/pdf", size=1000)
+    assert status == 201 and grant["url"] and grant["upload_id"]
+    assert ask(name="x", content_type="application/x-msdownload", size=10)[0] == 415
+    assert ask(name="x", content_type="application/pdf", size=10**9)[0] == 413
+    assert ask(name="", content_type="application/pdf", size=10)[0] == 400
