@@ -10,8 +10,9 @@ only the pass whose put succeeded acts on it, so a schedule that fires twice, or
 that overlap, warn once::
 
     pass A: put yellow ✓ ─ log ─ notify ─ mark delivered
-    pass B:   put yellow ✗ (exists) ─ nothing to do      (or, if A died before "delivered":
-                                                           log if missing ─ notify ─ mark)
+    pass B:   put yellow ✗ (exists) ─ nothing to do      (or, if A died before "delivered" and
+                                                           its lease ran out: log if missing ─
+                                                           notify ─ mark)
 
 The notify step delivers each ``event_id`` once, so a re-sent event after a crash is harmless.
 Warnings go to the task's department (its officers' inbox and email); red cards and escalations
@@ -27,13 +28,13 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from chalicelib import audit, queues, stats
 from chalicelib import supervision_rules as rules
 from chalicelib.errors import ClientError, Conflict
-from chalicelib.names import Queue
+from chalicelib.names import FUNCTION_TIMEOUT, Function, Queue
 from chalicelib.settings import Settings
 from chalicelib.workcalendar import WorkCalendar, china_date
 
@@ -43,13 +44,24 @@ WARNING_KIND = "SUPERVISION_WARNING"
 FINDING_KIND = "SUPERVISION_FINDING"
 RATING_KIND = "RATED"
 ACTOR = "supervise"
+# A pass that recorded a warning delivers it within its own run (the function's timeout); only
+# after that does another pass take over a delivery left unfinished.
+DELIVERY_LEASE = timedelta(seconds=FUNCTION_TIMEOUT[Function.SUPERVISE])
 
 
-def run(settings: Settings, now: datetime, *, policy: rules.Policy = rules.DEFAULT_POLICY,
+def policy_in_force() -> rules.Policy:
+    """The supervision office's settings (``ONESTOP_SUPERVISION_*`` variables), else defaults."""
+    import os
+
+    return rules.Policy.from_mapping(os.environ)
+
+
+def run(settings: Settings, now: datetime, *, policy: rules.Policy | None = None,
         calendar: WorkCalendar | None = None) -> dict[str, Any]:
     """One supervision pass at ``now``: deadline warnings, then audit heads."""
     from chalicelib.store import findings
 
+    policy = policy or policy_in_force()
     cal = calendar or WorkCalendar.default()
     horizon = rules.watch_until(cal, china_date(now), policy)
     due: list[tuple[rules.Warning, str]] = []
@@ -66,8 +78,8 @@ def run(settings: Settings, now: datetime, *, policy: rules.Policy = rules.DEFAU
         if key in delivered:
             continue
         fresh = key not in recorded and findings.record_warning(warning, service_code, now)
-        if not fresh and key not in recorded:
-            continue  # another pass recorded it a moment ago and is delivering it
+        if not fresh and (key not in recorded or now - recorded[key] < DELIVERY_LEASE):
+            continue  # another pass recorded it moments ago and is delivering it
         if fresh:
             raised[warning.level.value] += 1
         else:
@@ -107,7 +119,7 @@ def _deliver(settings: Settings, warning: rules.Warning, now: datetime, *,
 
 
 def on_case_finished(settings: Settings, application: Any, item: Mapping[str, Any],
-                     now: datetime, *, policy: rules.Policy = rules.DEFAULT_POLICY
+                     now: datetime, *, policy: rules.Policy | None = None
                      ) -> dict[str, Any]:
     """Count a case that just ended and review it; safe to call more than once.
 
@@ -116,6 +128,7 @@ def on_case_finished(settings: Settings, application: Any, item: Mapping[str, An
     """
     from chalicelib.store import audit as audit_store
 
+    policy = policy or policy_in_force()
     cal = WorkCalendar.default()
     counted = stats.record_finished(application, str(item["department"]), now, cal)
     found = review_case(application.receipt, item, now, policy=policy, calendar=cal)
@@ -124,11 +137,12 @@ def on_case_finished(settings: Settings, application: Any, item: Mapping[str, An
 
 
 def review_case(receipt: str, item: Mapping[str, Any], now: datetime, *,
-                policy: rules.Policy = rules.DEFAULT_POLICY,
+                policy: rules.Policy | None = None,
                 calendar: WorkCalendar | None = None) -> list[rules.Finding]:
     """Check a case's tasks against the finding rules; record the new findings."""
     from chalicelib.store import findings, tasks
 
+    policy = policy or policy_in_force()
     cal = calendar or WorkCalendar.default()
     fee = item.get("fee") or {}
     found = rules.review([findings.facts(t) for t in tasks.for_case(receipt)], cal,
@@ -154,7 +168,7 @@ MAX_COMMENT = 500
 
 
 def rate(application: Any, item: Mapping[str, Any], subject: str, score: int, comment: str,
-         now: datetime, *, policy: rules.Policy = rules.DEFAULT_POLICY) -> dict[str, Any]:
+         now: datetime, *, policy: rules.Policy | None = None) -> dict[str, Any]:
     """The applicant's rating (好差评) of an ended case: once, counted, a low one a finding.
 
     Raises ``NotRateable`` before the case ends and ``AlreadyRated`` the second time.
@@ -163,6 +177,7 @@ def rate(application: Any, item: Mapping[str, Any], subject: str, score: int, co
 
     if application.status not in RATEABLE:
         raise NotRateable(details={"status": application.status})
+    policy = policy or policy_in_force()
     department = str(item["department"])
     finding = rules.low_rating(application.receipt, department, score, comment, now, policy)
     rating = {"receipt": application.receipt, "score": score, "comment": comment,

@@ -87,6 +87,21 @@ class Policy:
     # A denial's reason shorter than this (after trimming) names no reason.
     min_reason_chars: int = 4
 
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, str], prefix: str = "ONESTOP_SUPERVISION_"
+                     ) -> Policy:
+        """The defaults, overridden by ``<PREFIX><FIELD>`` entries (environment variables such
+        as ``ONESTOP_SUPERVISION_ESCALATE_AFTER_WORKING_DAYS=2``); bad values are refused."""
+        found: dict[str, int] = {}
+        for name in cls.__dataclass_fields__:
+            raw = values.get(prefix + name.upper())
+            if raw is None or raw == "":
+                continue
+            if not raw.strip().isdigit():
+                raise ValueError(f"{prefix + name.upper()} must be a whole number, not {raw!r}")
+            found[name] = int(raw)
+        return cls(**found)
+
 
 DEFAULT_POLICY = Policy()
 

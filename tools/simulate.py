@@ -21,7 +21,8 @@ real handlers, with a simulated clock:
 It then prints, per department, the on-time and early rates and the warnings raised, read from
 ``GET /supervision/stats`` (the incrementally kept counters) next to the same figures recomputed
 from a scan of the raw cases, and plots them (PNG). The default replays a tenth of the pilot's
-volume, so that it runs in about three minutes (``--scale 1`` for all of it: ~30 minutes).
+volume, so that it runs in about three minutes (``--scale 1`` replays all of it, ~4,200 cases:
+expect most of an hour, as the embedded AWS slows down with what it holds).
 Notifications are queued and counted, not delivered (the notify step is not what this measures).
 
 Usage: ``python -m tools.simulate [--year 2026] [--scale 0.1] [--seed 2008] [--out DIR]``.
@@ -241,38 +242,6 @@ def faster_moto() -> Iterator[None]:
         yield
 
 
-# ---------------------------------------------------------------------------- forms
-
-
-_PATTERN_VALUES = {
-    "^(0|[1-9][0-9]{0,14})(\\.[0-9]{1,2})?$": "1500000",
-    "^[A-HJ-NPR-Z0-9]{17}$": "LSVAU2180N2183456",
-    "^[0-9]{4}-(0[1-9]|1[0-2])$": "2026-01",
-}
-
-
-def sample(schema: dict[str, Any], name: str = "") -> Any:
-    """A valid instance of the catalog's (simple) form schemas."""
-    kind = schema.get("type")
-    if "enum" in schema:
-        return schema["enum"][0]
-    if kind == "object":
-        return {key: sample(sub, key) for key, sub in schema.get("properties", {}).items()
-                if key in schema.get("required", [])}
-    if kind == "array":
-        return [f"{sample(schema['items'], name)}{n}" for n in range(schema.get("minItems", 1))]
-    if kind == "integer":
-        return max(1, int(schema.get("minimum", 1)))
-    if kind == "number":
-        return 120.5
-    if kind == "boolean":
-        return True
-    if "pattern" in schema:
-        return _PATTERN_VALUES[schema["pattern"]]
-    text = "肇庆市端州区星湖大道" + (schema.get("title") or name)
-    return text[: int(schema.get("maxLength", 50))].ljust(int(schema.get("minLength", 1)), "一")
-
-
 # ---------------------------------------------------------------------------- the simulation
 
 
@@ -454,12 +423,14 @@ class Simulation:
 
     def _application(self, item: dict[str, Any], applicant: Any, kind: str,
                      **extra: Any) -> dict[str, Any]:
+        from tools.demo import sample_form
+
         return {"service_code": item["code"],
                 "applicant": {"kind": kind, "id": applicant.id_number,
                               "name": "肇庆市某某科技有限公司" if kind == "organization"
                               else "李四",
                               "phone": "13800138000"},
-                "form": sample(item["form_schema"]),
+                "form": sample_form(item["form_schema"]),
                 "attachments": [self.materials[m["code"]] for m in item["materials"]
                                 if m["required"]],
                 "signed_at": self.clock.now.isoformat(), "nonce": secrets.token_hex(12),

@@ -14,7 +14,7 @@ import binascii
 import json
 import zlib
 from collections.abc import Iterable, Iterator
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
@@ -77,22 +77,23 @@ def _plain(value: Any) -> dict[str, Any]:
 # ---------------------------------------------------------------------------- warnings
 
 
-def warning_state(warnings: Iterable[Warning]) -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
-    """Which of ``warnings`` are recorded, and which of those were delivered completely.
+def warning_state(warnings: Iterable[Warning]
+                  ) -> tuple[dict[tuple[str, str], datetime], set[tuple[str, str]]]:
+    """Which of ``warnings`` are recorded (and when), and which were delivered completely.
 
-    Both as sets of ``(receipt, key)``; one BatchGet per hundred keys.
+    Keyed by ``(receipt, key)``; one BatchGet per hundred keys.
     """
     keys: list[tuple[str, str]] = []
     for w in warnings:
         keys += [(_WARNING + w.receipt, w.key), (_WARNING + w.receipt, w.key + "#sent")]
-    recorded: set[tuple[str, str]] = set()
+    recorded: dict[tuple[str, str], datetime] = {}
     sent: set[tuple[str, str]] = set()
     for item in SupervisionModel.batch_get(keys, consistent_read=True):
         receipt = item.pk[len(_WARNING):]
         if item.sk.endswith("#sent"):
             sent.add((receipt, item.sk[: -len("#sent")]))
         else:
-            recorded.add((receipt, item.sk))
+            recorded[(receipt, item.sk)] = item.at or datetime.min.replace(tzinfo=UTC)
     return recorded, sent
 
 

@@ -25,7 +25,8 @@ ROLES = (ANONYMOUS, "person", "organization", "officer", OTHER_OFFICER, "clerk",
 OK, UNAUTHENTICATED, FORBIDDEN, NOT_FOUND = "ok", 401, 403, 404
 OWN_DEPARTMENT, OTHER_DEPARTMENT = "ghj", "hbj"
 PARAMS = {"code": OWN_DEPARTMENT, "receipt": "20260101NOSUCHCASE", "stage": "0",
-          "department": OWN_DEPARTMENT, "licence_id": "L20260101NOSUCHCASE"}
+          "department": OWN_DEPARTMENT, "licence_id": "L20260101NOSUCHCASE",
+          "finding_id": "F-NOSUCHFINDING"}
 
 
 def public() -> dict[str, Any]:
@@ -84,6 +85,21 @@ MATRIX: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/departments/{code}/tasks/{receipt}/{stage}/inspections"): only("officer"),
     ("POST", "/departments/{code}/tasks/{receipt}/{stage}/extensions"): only("officer"),
     ("POST", "/departments/{code}/extensions/{receipt}/{stage}/{department}"): only("officer"),
+    # Electronic supervision: public aggregates; everything else is the supervisors' (read and
+    # resolve findings, never decide cases).
+    ("GET", "/stats"): public(),
+    ("GET", "/supervision/stats"): only("supervisor"),
+    ("GET", "/supervision/findings"): only("supervisor"),
+    ("POST", "/supervision/findings/{finding_id}/resolve"): only("supervisor"),
+    ("GET", "/supervision/departments/{code}/overdue"): only("supervisor"),
+    ("GET", "/supervision/departments/{code}/warnings"): only("supervisor"),
+    ("GET", "/supervision/cases/{receipt}"): only("supervisor"),
+    # The applicant's own case: rating (好差评) and who viewed it; another applicant's case is
+    # the same 404 as an unknown one.
+    ("POST", "/applications/{receipt}/rating"): {**only(*APPLICANTS), "person": NOT_FOUND,
+                                                 "organization": NOT_FOUND},
+    ("GET", "/me/applications/{receipt}/views"): {**only(*APPLICANTS), "person": NOT_FOUND,
+                                                  "organization": NOT_FOUND},
 }
 
 

@@ -17,7 +17,14 @@ from chalicelib.supervision_rules import Rule
 from tests.functional import test_auth_fixtures
 from tests.functional.test_auth_fixtures import minted
 from tests.functional.test_supervision import MONDAY_0921, single
-from tests.functional.test_workflow import ORG_ID, accepted_case, applicant_key, decide, officer
+from tests.functional.test_workflow import (
+    ORG_ID,
+    accepted_case,
+    applicant_key,
+    decide,
+    officer,
+    route_messages,
+)
 from tools.simulate import finish_hook
 
 SUPERVISOR = Principal(Role.SUPERVISOR, "fp:supervisor-views", None, "监察室")
@@ -72,6 +79,7 @@ def scene(trusted: Any) -> dict[str, Any]:
         # C: still open, overdue by October.
         running = accepted_case(settings, item, now=MONDAY_0921)
         workflow.open_case(settings, running, MONDAY_0921)
+    route_messages(charged)  # licences are not this module's concern: leave no message
     return {"settings": settings, "item": item, "denied": denied, "charged": charged,
             "running": running}
 

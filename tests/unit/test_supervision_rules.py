@@ -181,3 +181,12 @@ def test_rules_import_no_aws() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=False)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_policy_from_the_environment() -> None:
+    assert Policy.from_mapping({}) == Policy()
+    policy = Policy.from_mapping({"ONESTOP_SUPERVISION_ESCALATE_AFTER_WORKING_DAYS": "3",
+                                  "ONESTOP_SUPERVISION_LOW_RATING": "1", "OTHER": "x"})
+    assert (policy.escalate_after_working_days, policy.low_rating) == (3, 1)
+    with pytest.raises(ValueError, match="whole number"):
+        Policy.from_mapping({"ONESTOP_SUPERVISION_YELLOW_WORKING_DAYS": "-1"})
