@@ -220,6 +220,9 @@ def login(settings: Settings, body: bytes, now: datetime, *, kid: str,
     token = tokens.issue(who, kid=kid, sign_der=sign_der, now=now,
                          token_id=secrets.token_urlsafe(12))
     log.info("login", extra={"role": who.role.value, "department": who.department})
+    from chalicelib import audit
+
+    audit.record_login(who, now)
     return {
         "token": token,
         "token_type": "Bearer",

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from chalicelib import idnumbers, intake, queues, storage
+from chalicelib import idnumbers, intake, queues, stats, storage
 from chalicelib.contract import Status
 from chalicelib.names import Bucket, Queue
 from chalicelib.settings import Settings
@@ -133,6 +133,7 @@ def submit(body: bytes, settings: Settings, now: datetime, *,
     )
     cases.create(record, claim_key=cases.nonce_key(akey, application["nonce"]))
     enqueue_verify(settings, receipt)
+    stats.record_received(receipt, item["department"], item["code"], now)
     log.info("application received", extra={"receipt": receipt, "service_code": item["code"]})
     return Accepted(receipt, tracking)
 

@@ -16,13 +16,13 @@ import time
 from datetime import datetime, timedelta
 from typing import Any
 
-from chalicelib import evidence, queues, storage, uploads
+from chalicelib import evidence, queues, stats, storage, uploads
 from chalicelib.contract import Reason, Status
 from chalicelib.errors import RetryableError
 from chalicelib.names import Bucket, Queue
 from chalicelib.settings import Settings
 from chalicelib.signature import CaRule, TrustStore, verify_detached
-from chalicelib.store import caselog, cases
+from chalicelib.store import caselog, cases, catalog
 from chalicelib.store.models import ApplicationModel
 
 log = logging.getLogger(__name__)
@@ -154,6 +154,7 @@ def handle(settings: Settings, message: dict[str, Any], now: datetime, receive_c
                            reason=None, signer_fingerprint=verdict.signer_fingerprint)
         if moved:
             caselog.append(application.receipt, Status.ACCEPTED.value, actor="verify", at=now)
+            _count(stats.record_accepted, application, now)
             queues.send(settings.queue(Queue.ROUTE),
                         {"kind": "open", "receipt": application.receipt})
             _notify(settings, application, "accepted", None)
@@ -163,6 +164,7 @@ def handle(settings: Settings, message: dict[str, Any], now: datetime, receive_c
         if moved:
             caselog.append(application.receipt, Status.REJECTED.value, actor="verify", at=now,
                            data={"reason": reason.value})
+            _count(stats.record_rejected, application, now)
             _notify(settings, application, "rejected", reason)
     log.info("verified", extra={"receipt": application.receipt,
                                 "reason": reason.value if reason else None})
@@ -174,6 +176,13 @@ def _notify(settings: Settings, application: ApplicationModel, event: str,
         "event": event, "receipt": application.receipt,
         "event_id": f"{application.receipt}:{event}",
         "reason": reason.value if reason else None})
+
+
+def _count(record: Any, application: ApplicationModel, now: datetime) -> None:
+    """Add the outcome to the statistics of the case's department and item."""
+    item = catalog.version(application.service_code, int(application.service_version))
+    department = item["department"] if item else "unknown"
+    record(application.receipt, department, application.service_code, now)
 
 
 def _parse_time(value: Any) -> datetime | None:

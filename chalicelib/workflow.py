@@ -368,6 +368,9 @@ def _approve(settings: Settings, application: ApplicationModel, now: datetime,
         caselog.append(application.receipt, Status.APPROVED.value, actor=actor, at=now,
                        data={"early_days": early} if early is not None else {})
         notify(settings, application.receipt, "approved")
+        from chalicelib import supervision  # statistics and the end-of-case review
+
+        supervision.on_case_finished(settings, application, bound_item(application), now)
         # The licence is signed and stored by the route worker (retried there on failure).
         queues.send(settings.queue(Queue.ROUTE), {"kind": "issue",
                                                   "receipt": application.receipt})
@@ -387,6 +390,9 @@ def _deny(settings: Settings, application: ApplicationModel, item: dict[str, Any
         caselog.append(application.receipt, Status.DENIED.value, actor=actor, at=now,
                        data=denial)
         notify(settings, application.receipt, "denied", detail=denial)
+        from chalicelib import supervision  # statistics and the end-of-case review
+
+        supervision.on_case_finished(settings, application, item, now)
     _cancel_open(settings, item, all_tasks, now)
     return moved
 

@@ -319,6 +319,10 @@ def policy(function: Function, stage: str, account: str = "*",
         # rotation, with the previous key (chalicelib/tokens.py, "Key rotation").
         allow("PlatformKey", ["kms:Sign", "kms:GetPublicKey", "kms:DescribeKey"], [key],
               key_condition)
+        # Ratings (好差评) and the findings they and supervisors' resolutions make.
+        allow("SupervisionRecords", ["dynamodb:PutItem", "dynamodb:UpdateItem",
+                                     "dynamodb:ConditionCheckItem"], table(Table.SUPERVISION),
+              {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["rating#*", "finding#*"]}})
         allow("PreviousPlatformKey", ["kms:GetPublicKey", "kms:DescribeKey"], [key],
               {"ForAnyValue:StringEquals": {
                   "kms:ResourceAliases": names.key_alias(stage) + "-previous"}})
@@ -326,7 +330,9 @@ def policy(function: Function, stage: str, account: str = "*",
         # Principals: an assisted application is signed by an enrolled clerk.
         allow("ReadTables", read, table(Table.APPLICATIONS) + table(Table.CLAIMS)
               + table(Table.CASELOG) + table(Table.CATALOG) + table(Table.PRINCIPALS))
-        allow("WriteTables", write, table(Table.APPLICATIONS) + table(Table.CLAIMS))
+        # Stats: accepted and rejected are counted as they are decided here.
+        allow("WriteTables", write, table(Table.APPLICATIONS) + table(Table.CLAIMS)
+              + table(Table.STATS))
         append_audit()
         allow("ReadApplications", ["s3:GetObject"], [bucket(Bucket.UPLOADS)])
         allow("TrustStore", ["s3:GetObject", "s3:ListBucket"],
@@ -340,6 +346,10 @@ def policy(function: Function, stage: str, account: str = "*",
         allow("WriteTables", write, table(Table.APPLICATIONS) + table(Table.TASKS)
               + table(Table.CLAIMS) + table(Table.STATS))
         append_audit()
+        # The end-of-case review records its findings (chalicelib/supervision.py).
+        allow("Findings", ["dynamodb:PutItem", "dynamodb:ConditionCheckItem"],
+              table(Table.SUPERVISION),
+              {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["finding#*"]}})
         allow("Licences", ["s3:PutObject", "s3:GetObject"], [bucket(Bucket.LICENCES)])
         # The licence names its holder as the signed application does.
         allow("ReadApplications", ["s3:GetObject"], [bucket(Bucket.UPLOADS)])

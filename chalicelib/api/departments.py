@@ -203,9 +203,12 @@ def worklist(code: str) -> Response:
 @bp.route("/departments/{code}/tasks/{receipt}/{stage}", methods=["GET"])
 def task_detail(code: str, receipt: str, stage: str) -> Response:
     """A task with its case, the application as signed, and its materials (presigned GETs)."""
-    settings, _ = _officer(code, read=True)
+    settings, caller = _officer(code, read=True)
     task = workflow.find_task(receipt, _stage(stage), code)
     application = cases.get(receipt)
+    from chalicelib import audit  # every staff read of a case leaves a trace
+
+    audit.record_read(receipt, caller, request_now(settings))
     item = workflow.bound_item(application)
     bucket = settings.bucket(Bucket.UPLOADS)
     payload = json.loads(storage.get(bucket, application.payload_key))

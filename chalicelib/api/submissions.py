@@ -54,6 +54,11 @@ def get_evidence(receipt: str) -> Response:
     params = request.query_params
     if params and params.get("code"):
         tracking.authorise(receipt, params.get("code"))
+        body = evidence.read(settings, receipt)
     else:
-        authz.require(dict(request.headers), settings, {Role.SUPERVISOR, Role.ADMIN})
-    return json_response(evidence.read(settings, receipt), headers={"Cache-Control": "no-store"})
+        from chalicelib import audit
+
+        caller = authz.require(dict(request.headers), settings, {Role.SUPERVISOR, Role.ADMIN})
+        body = evidence.read(settings, receipt)  # 404, and no trace, for a case with none
+        audit.record_read(receipt, caller, datetime.now(UTC), what="evidence")
+    return json_response(body, headers={"Cache-Control": "no-store"})

@@ -47,7 +47,9 @@ def test_only_the_supervise_function_writes_signed_heads() -> None:
             writes = set(statement["Action"]) & {"dynamodb:PutItem", "dynamodb:UpdateItem",
                                                  "dynamodb:DeleteItem"}
             if writes and function is not Function.SUPERVISE:
-                # Others may only mark a chain as waiting for its head.
+                # Others may mark a chain as waiting for its head and record ratings and
+                # findings, but never write a signed head (``head#…``).
                 leading = statement["Condition"]["ForAllValues:StringLike"][
                     "dynamodb:LeadingKeys"]
-                assert leading == ["unsigned#*"], (function, statement)
+                assert set(leading) <= {"unsigned#*", "rating#*", "finding#*"}, (function,
+                                                                                  statement)
