@@ -20,7 +20,7 @@ from chalicelib.api import authz, json_response
 from chalicelib.errors import ClientError
 from chalicelib.principal import Principal, Role
 from chalicelib.settings import Settings
-from chalicelib.store import cases, inbox, principals
+from chalicelib.store import cases, cursors, inbox, principals
 
 bp = Blueprint(__name__)
 
@@ -91,7 +91,7 @@ def my_applications() -> Response:
     try:
         items, cursor = principals.applications_of(caller.subject, limit=_limit(),
                                                    cursor=_params().get("cursor"))
-    except inbox.InvalidCursor:
+    except cursors.InvalidCursor:
         raise _bad_cursor() from None
     return _no_store({"items": [_summary(settings, a) for a in items], "next_cursor": cursor})
 
@@ -124,7 +124,7 @@ def my_inbox() -> Response:
     try:
         items, cursor = inbox.page(inbox_of(caller), limit=_limit(),
                                    cursor=_params().get("cursor"))
-    except inbox.InvalidCursor:
+    except cursors.InvalidCursor:
         raise _bad_cursor() from None
     return _no_store({"items": items, "next_cursor": cursor})
 

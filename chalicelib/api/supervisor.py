@@ -260,24 +260,24 @@ def resolve_finding(finding_id: str) -> Response:
 @bp.route("/supervision/departments/{code}/overdue", methods=["GET"])
 def department_overdue(code: str) -> Response:
     """A department's running tasks past their due date, earliest first."""
-    from chalicelib.store import findings
+    from chalicelib.store import cursors
 
     settings, _ = _supervisor()
     _department(code)
     try:
-        start = findings.decode_cursor(_params().get("cursor"), {"department": code},
+        start = cursors.decode_cursor(_params().get("cursor"), {"department": code},
                                        {"receipt", "task_key", "department", "due_sort"})
-    except findings.InvalidCursor:
+    except cursors.InvalidCursor:
         raise InvalidQuery("翻页标记无效", "malformed cursor", code="INVALID_CURSOR") from None
     items, last = supervision.overdue(code, _now(settings), limit=_limit(), start=start)
     return _no_store({"department": code, "items": items,
-                      "next_cursor": findings.encode_cursor(last)})
+                      "next_cursor": cursors.encode_cursor(last)})
 
 
 @bp.route("/supervision/departments/{code}/warnings", methods=["GET"])
 def department_warnings(code: str) -> Response:
     """The warnings raised for a department's tasks, newest first (``since=`` ISO time)."""
-    from chalicelib.store import findings
+    from chalicelib.store import cursors, findings
 
     _supervisor()
     _department(code)
@@ -291,7 +291,7 @@ def department_warnings(code: str) -> Response:
     try:
         items, cursor = findings.warnings_of_department(code, since=since, limit=_limit(),
                                                         cursor=_params().get("cursor"))
-    except findings.InvalidCursor:
+    except cursors.InvalidCursor:
         raise InvalidQuery("翻页标记无效", "malformed cursor", code="INVALID_CURSOR") from None
     return _no_store({"department": code, "items": items, "next_cursor": cursor})
 

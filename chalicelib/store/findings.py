@@ -9,9 +9,6 @@ so that a second pass (the schedule fired twice, a retry) neither records nor co
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import zlib
 from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -21,6 +18,7 @@ from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, Upda
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.store import stats as stats_store
+from chalicelib.store.cursors import decode_cursor, encode_cursor
 from chalicelib.store.models import SupervisionModel, TaskModel
 from chalicelib.store.tasks import OPEN_SHARDS
 from chalicelib.supervision_rules import Finding, Rule, TaskFacts, Warning
@@ -296,31 +294,3 @@ def _condition_failed(exc: TransactWriteError | PutError) -> bool:
     return "ConditionalCheckFailed" in str(getattr(exc, "cause_response_message", "") or exc)
 
 
-def encode_cursor(key: dict[str, Any] | None) -> str | None:
-    """An opaque paging cursor for a DynamoDB ``LastEvaluatedKey``."""
-    if not key:
-        return None
-    raw = json.dumps(key, sort_keys=True, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-class InvalidCursor(ValueError):
-    """A paging cursor that was not made for this listing."""
-
-
-def decode_cursor(cursor: str | None, fixed: dict[str, str], fields: set[str]
-                  ) -> dict[str, Any] | None:
-    """The ``ExclusiveStartKey`` of a cursor made for this partition (string keys only)."""
-    if not cursor:
-        return None
-    try:
-        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        ok = (isinstance(key, dict) and set(key) == fields
-              and all(isinstance(v, dict) and set(v) == {"S"} and isinstance(v["S"], str)
-                      for v in key.values())
-              and all(key[name] == {"S": value} for name, value in fixed.items()))
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        ok = False
-    if not ok:
-        raise InvalidCursor(cursor)
-    return dict(key)

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 from pynamodb.exceptions import DeleteError, DoesNotExist, UpdateError
 
-from chalicelib.store.inbox import decode_cursor, encode_cursor
+from chalicelib.store.cursors import decode_cursor, encode_cursor
 from chalicelib.store.models import ApplicationModel, ClaimModel, PrincipalModel
 
 FINGERPRINT_PREFIX = "fp:"
