@@ -57,7 +57,7 @@ def supervise_run() -> dict[str, Any]:
 
 
 def sweep_run() -> dict[str, int]:
-    """Re-send applications stuck between store and queue."""
-    from chalicelib import submission
+    """Deliver the outboxes whose step died before delivering them."""
+    from chalicelib import outbox
 
-    return {"resent": submission.sweep(runtime.ready(), _now())}
+    return {"resent": outbox.sweep(runtime.ready(), _now())}

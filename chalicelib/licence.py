@@ -164,9 +164,8 @@ def issue(settings: Settings, receipt: str, now: datetime) -> str | None:
 
     Idempotent: a case that has its licence is left alone.
     """
-    from pynamodb.exceptions import UpdateError
-
-    from chalicelib.store import caselog, cases, tasks
+    from chalicelib import outbox
+    from chalicelib.store import cases, steps, tasks
     from chalicelib.store.models import ApplicationModel
 
     application = cases.find(receipt)
@@ -175,6 +174,7 @@ def issue(settings: Settings, receipt: str, now: datetime) -> str | None:
     if application.status != Status.APPROVED.value:
         return None
     if application.licence_id:
+        outbox.deliver(settings, receipt)  # what the issuing step still owes
         return str(application.licence_id)
     from chalicelib import workflow
 
@@ -207,16 +207,19 @@ def issue(settings: Settings, receipt: str, now: datetime) -> str | None:
     storage.put(bucket, paths["pdf"], pdf, content_type="application/pdf", metadata=meta)
     storage.put(bucket, paths["pdf_sig"], keys.sign(settings.key_alias, pdf),
                 content_type="application/octet-stream", metadata=meta)
-    try:
-        application.update(actions=[ApplicationModel.licence_id.set(licence)],
-                           condition=ApplicationModel.licence_id.does_not_exist())
-    except UpdateError as exc:
-        if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
-            return licence  # issued concurrently: the same document, another valid signature
-        raise
-    caselog.append(receipt, "LICENCE_ISSUED", actor="route", at=now,
-                   data={"licence_id": licence, "sha256": digest})
-    workflow.notify(settings, receipt, "licence_issued", detail={"licence_id": licence})
+    # The licence id, its audit record and the holder's notification in one step; the objects
+    # above are content-addressed by the licence id, so a retry rewrites the same ones.
+    issued = steps.commit(
+        receipt, [ApplicationModel.licence_id.set(licence), ApplicationModel.updated_at.set(now)],
+        ApplicationModel.licence_id.does_not_exist()
+        & (ApplicationModel.status == Status.APPROVED.value),
+        records=[steps.Record("LICENCE_ISSUED", "route", now,
+                              {"licence_id": licence, "sha256": digest})],
+        outbox=[workflow.notice(settings, receipt, "licence_issued",
+                                detail={"licence_id": licence})], now=now)
+    outbox.deliver(settings, receipt)
+    if not issued:
+        return licence  # issued concurrently: the same document, another valid signature
     log.info("licence issued", extra={"receipt": receipt, "licence_id": licence})
     return licence
 

@@ -1,26 +1,28 @@
 """Submission intake: cheap checks, durable store, then queue for verification.
 
 The application's bytes go to S3 and its record to DynamoDB (with the nonce claim, in one
-transaction) *before* the queue message is sent. The record carries an ``outbox`` marker that
-is cleared once the message is sent; a scheduled sweeper re-sends any application whose marker
-is older than a minute, so a crash between the two steps never loses an application. The
-verify step is idempotent, so a duplicate message is harmless.
+transaction) *before* any message is sent. The record carries its outbox (the verify message,
+the "received" notification and the statistics count, ``store/steps.py``), delivered right
+after the write by ``chalicelib.outbox`` or, should this process die first, by the sweeper; so a
+crash at any point never loses an application. The verify step is idempotent, so a duplicate
+message is harmless.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from chalicelib import idnumbers, intake, queues, stats, storage
+from chalicelib import idnumbers, intake, outbox, storage
 from chalicelib.contract import Status
 from chalicelib.names import Bucket, Queue
 from chalicelib.settings import Settings
 from chalicelib.signature import MalformedSignature, parse_envelope_signature
-from chalicelib.store import cases, catalog
+from chalicelib.store import cases, catalog, steps
 from chalicelib.store.models import ApplicationModel
 
 log = logging.getLogger(__name__)
@@ -127,33 +129,19 @@ def submit(body: bytes, settings: Settings, now: datetime, *,
         attachments=[{"upload_id": a["upload_id"], "name": a["name"], "sha256": a["sha256"],
                       "size": a["size"]} for a in application.get("attachments", [])],
         contact=contact,
-        outbox=Queue.VERIFY.value,
+        outbox=steps.PENDING,
+        outbox_at=now,
+        pending=[json.dumps(e, sort_keys=True, ensure_ascii=False) for e in [
+            steps.message(settings.queue(Queue.VERIFY), {"receipt": receipt}),
+            steps.message(settings.queue(Queue.NOTIFY), {
+                "event": "received", "receipt": receipt, "event_id": f"{receipt}:received"}),
+            steps.effect("count", event="received", department=item["department"],
+                         service_code=item["code"], at=now.isoformat()),
+        ]],
         assisted=assisted_by is not None,
         assisted_by=assisted_by,
     )
     cases.create(record, claim_key=cases.nonce_key(akey, application["nonce"]))
-    enqueue_verify(settings, receipt)
-    stats.record_received(receipt, item["department"], item["code"], now)
+    outbox.deliver(settings, receipt)
     log.info("application received", extra={"receipt": receipt, "service_code": item["code"]})
     return Accepted(receipt, tracking)
-
-
-def enqueue_verify(settings: Settings, receipt: str) -> None:
-    """Send the verify message, then clear the outbox marker; tell the applicant it arrived.
-
-    The sweeper may call this twice for one receipt; the notify step sends each event once.
-    """
-    queues.send(settings.queue(Queue.VERIFY), {"receipt": receipt})
-    cases.clear_outbox(receipt)
-    queues.send(settings.queue(Queue.NOTIFY), {"event": "received", "receipt": receipt,
-                                               "event_id": f"{receipt}:received"})
-
-
-def sweep(settings: Settings, now: datetime, *, grace: timedelta = timedelta(minutes=1)) -> int:
-    """Re-send applications stuck in the outbox for longer than ``grace``."""
-    stuck = cases.pending_outbox(now - grace)
-    for receipt in stuck:
-        enqueue_verify(settings, receipt)
-    if stuck:
-        log.warning("outbox re-sent", extra={"count": len(stuck)})
-    return len(stuck)

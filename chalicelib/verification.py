@@ -16,13 +16,13 @@ import time
 from datetime import datetime, timedelta
 from typing import Any
 
-from chalicelib import evidence, queues, stats, storage, uploads
+from chalicelib import evidence, outbox, storage, uploads
 from chalicelib.contract import Reason, Status
 from chalicelib.errors import RetryableError
 from chalicelib.names import Bucket, Queue
 from chalicelib.settings import Settings
 from chalicelib.signature import CaRule, TrustStore, verify_detached
-from chalicelib.store import caselog, cases, catalog
+from chalicelib.store import cases, catalog, steps
 from chalicelib.store.models import ApplicationModel
 
 log = logging.getLogger(__name__)
@@ -109,8 +109,8 @@ def handle(settings: Settings, message: dict[str, Any], now: datetime, receive_c
     """Verify the application named in ``message``."""
     application = cases.find(message["receipt"])
     if application is None or application.status != Status.RECEIVED.value:
-        if application is not None and application.outbox:
-            cases.clear_outbox(application.receipt)
+        if application is not None:
+            outbox.deliver(settings, application.receipt)  # what the verdict's step still owes
         return  # already decided: a redelivery
     uploads = settings.bucket(Bucket.UPLOADS)
     payload = storage.get(uploads, application.payload_key)
@@ -144,45 +144,41 @@ def handle(settings: Settings, message: dict[str, Any], now: datetime, receive_c
         held_since = application.held_since or now
         if now - held_since < timedelta(seconds=settings.revocation_hold_seconds):
             if application.held_since is None:
-                cases.move(application, {Status.RECEIVED}, Status.RECEIVED, now,
+                cases.step(application, {Status.RECEIVED}, Status.RECEIVED, now,
+                           records=[steps.Record("held", "verify", now,
+                                                 {"reason": reason.value})],
                            held_since=now, reason=reason.value)
-                caselog.append(application.receipt, "held", actor="verify", at=now,
-                               data={"reason": reason.value})
             raise RevocationPending(application.receipt)
+    status = Status.ACCEPTED if reason is None else Status.REJECTED
+    data = {"reason": reason.value} if reason is not None else {}
+    event = "accepted" if reason is None else "rejected"
+    owed = [_notice(settings, application, event, reason), _count(application, event, now)]
     if reason is None:
-        moved = cases.move(application, {Status.RECEIVED}, Status.ACCEPTED, now, outbox=None,
-                           reason=None, signer_fingerprint=verdict.signer_fingerprint)
-        if moved:
-            caselog.append(application.receipt, Status.ACCEPTED.value, actor="verify", at=now)
-            _count(stats.record_accepted, application, now)
-            queues.send(settings.queue(Queue.ROUTE),
-                        {"kind": "open", "receipt": application.receipt})
-            _notify(settings, application, "accepted", None)
-    else:
-        moved = cases.move(application, {Status.RECEIVED}, Status.REJECTED, now, outbox=None,
-                           reason=reason.value, signer_fingerprint=verdict.signer_fingerprint)
-        if moved:
-            caselog.append(application.receipt, Status.REJECTED.value, actor="verify", at=now,
-                           data={"reason": reason.value})
-            _count(stats.record_rejected, application, now)
-            _notify(settings, application, "rejected", reason)
+        owed.insert(0, steps.message(settings.queue(Queue.ROUTE),
+                                     {"kind": "open", "receipt": application.receipt}))
+    cases.step(application, {Status.RECEIVED}, status, now,
+               records=[steps.Record(status.value, "verify", now, data)], outbox=owed,
+               reason=reason.value if reason else None,
+               signer_fingerprint=verdict.signer_fingerprint)
+    outbox.deliver(settings, application.receipt)
     log.info("verified", extra={"receipt": application.receipt,
                                 "reason": reason.value if reason else None})
 
 
-def _notify(settings: Settings, application: ApplicationModel, event: str,
-            reason: Reason | None) -> None:
-    queues.send(settings.queue(Queue.NOTIFY), {
+def _notice(settings: Settings, application: ApplicationModel, event: str,
+            reason: Reason | None) -> dict[str, Any]:
+    return steps.message(settings.queue(Queue.NOTIFY), {
         "event": event, "receipt": application.receipt,
         "event_id": f"{application.receipt}:{event}",
         "reason": reason.value if reason else None})
 
 
-def _count(record: Any, application: ApplicationModel, now: datetime) -> None:
-    """Add the outcome to the statistics of the case's department and item."""
+def _count(application: ApplicationModel, event: str, now: datetime) -> dict[str, Any]:
+    """The outcome counted in the statistics of the case's department and item."""
     item = catalog.version(application.service_code, int(application.service_version))
     department = item["department"] if item else "unknown"
-    record(application.receipt, department, application.service_code, now)
+    return steps.effect("count", event=event, department=department,
+                        service_code=application.service_code, at=now.isoformat())
 
 
 def _parse_time(value: Any) -> datetime | None:

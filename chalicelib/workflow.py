@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from chalicelib import queues, storage
+from chalicelib import outbox, queues, storage
 from chalicelib.catalog.model import Routing
 from chalicelib.contract import Status
 from chalicelib.errors import ClientError, Conflict, Forbidden, NotFound
@@ -59,7 +59,7 @@ from chalicelib.routing import (
     stage_working_days,
 )
 from chalicelib.settings import Settings
-from chalicelib.store import caselog, cases, catalog, tasks
+from chalicelib.store import caselog, cases, catalog, steps, tasks
 from chalicelib.store.models import ApplicationModel, TaskModel
 from chalicelib.workcalendar import WorkCalendar
 
@@ -229,8 +229,9 @@ def bound_item(application: ApplicationModel) -> dict[str, Any]:
 def open_case(settings: Settings, receipt: str, now: datetime) -> bool:
     """``ACCEPTED`` → ``IN_REVIEW`` with the first stage's tasks; returns True if this call did.
 
-    A redelivery finds the case moved (the transaction's condition fails) and only sends the
-    messages of tasks not yet dispatched, which covers a crash between the two steps.
+    One step: the move, the stage's tasks, the IN_REVIEW record and the outbox (the tasks'
+    department messages, the notifications). A redelivery finds the case moved and only
+    delivers what that step's outbox still owes.
     """
     application = cases.find(receipt)
     if application is None:
@@ -241,22 +242,20 @@ def open_case(settings: Settings, receipt: str, now: datetime) -> bool:
     if application.status == Status.ACCEPTED.value:
         new = _stage_tasks(application, item, routing, 0, now)
         case_due = _iso(due_date(now, int(item.get("promised_days") or routing.working_days)))
-        opened = tasks.open_stage(receipt, new, [
+        record = steps.Record(Status.IN_REVIEW.value, "route", now,
+                              {"stage": 0, "departments": [t.department for t in new],
+                               "due_date": case_due})
+        opened = steps.commit(receipt, [
             ApplicationModel.status.set(Status.IN_REVIEW.value),
             ApplicationModel.current_stage.set(0),
             ApplicationModel.review_started_at.set(now),
             ApplicationModel.due_date.set(case_due),
             ApplicationModel.updated_at.set(now),
-        ], ApplicationModel.status == Status.ACCEPTED.value)
-        if opened:
-            caselog.append(receipt, Status.IN_REVIEW.value, actor="route", at=now,
-                           data={"stage": 0, "departments": [t.department for t in new],
-                                 "due_date": case_due})
-            notify(settings, receipt, "in_review", detail={"due_date": case_due})
-            _dispatch(settings, item, new, now)
-            return True
-    if application.status in {s.value for s in REVIEWING}:
-        _dispatch_pending(settings, item, receipt, int(application.current_stage), now)
+        ], ApplicationModel.status == Status.ACCEPTED.value, records=[record],
+            outbox=[notice(settings, receipt, "in_review", detail={"due_date": case_due}),
+                    *_dispatches(settings, item, new, now)],
+            now=now, also=tasks.creating(new))
+    outbox.deliver(settings, receipt)
     return opened
 
 
@@ -269,26 +268,21 @@ def _stage_tasks(application: ApplicationModel, item: dict[str, Any], routing: R
             for department in open_stage(routing, stage)]
 
 
-def _dispatch(settings: Settings, item: dict[str, Any], new: list[TaskModel],
-              now: datetime) -> None:
+def _dispatches(settings: Settings, item: dict[str, Any], new: list[TaskModel],
+                now: datetime) -> list[dict[str, Any]]:
+    """The outbox entries that send a new stage's tasks to their departments."""
+    owed = []
     for task in new:
-        queues.send(settings.department_queue(task.department),
-                    task_message("task.opened", task, item, settings.public_base_url))
+        owed.append(steps.message(settings.department_queue(task.department),
+                                  task_message("task.opened", task, item,
+                                               settings.public_base_url)))
         # The department's officers hear of it too (inbox, email), besides their system.
-        notify(settings, task.receipt, "new_task", key=f"{int(task.stage)}:{task.department}",
-               department=task.department,
-               detail={"stage": int(task.stage), "due_date": task.due_date})
-        tasks.mark_dispatched(task, now)
-    log.info("tasks dispatched", extra={"receipt": new[0].receipt if new else None,
-                                        "count": len(new)})
-
-
-def _dispatch_pending(settings: Settings, item: dict[str, Any], receipt: str, stage: int,
-                      now: datetime) -> None:
-    pending = [t for t in tasks.for_case(receipt)
-               if int(t.stage) == stage and t.dispatched_at is None and t.state != tasks.CLOSED]
-    if pending:
-        _dispatch(settings, item, pending, now)
+        owed.append(notice(settings, task.receipt, "new_task",
+                           key=f"{int(task.stage)}:{task.department}",
+                           department=task.department,
+                           detail={"stage": int(task.stage), "due_date": task.due_date}))
+        owed.append(steps.effect("dispatched", task_key=task.task_key, at=now.isoformat()))
+    return owed
 
 
 # ---------------------------------------------------------------------------- settling
@@ -312,7 +306,7 @@ def settle(settings: Settings, receipt: str, now: datetime, *, actor: str) -> Se
     for attempt in range(_SETTLE_ATTEMPTS):
         try:
             return _settle_once(settings, receipt, now, actor)
-        except tasks.TransactionRace:
+        except (tasks.TransactionRace, steps.StepRace):
             if attempt == _SETTLE_ATTEMPTS - 1:
                 raise
     raise AssertionError("unreachable")
@@ -322,11 +316,12 @@ def _settle_once(settings: Settings, receipt: str, now: datetime, actor: str) ->
     application = cases.get(receipt, consistent=True)
     status = Status(application.status)
     item = bound_item(application)
-    all_tasks = tasks.for_case(receipt)
-    if status is Status.DENIED:
-        _cancel_open(settings, item, all_tasks, now)
     if status not in REVIEWING:
+        # Already settled: deliver what the settling step still owes (its licence message,
+        # the cancellations of a denial, the notifications), and change nothing else.
+        outbox.deliver(settings, receipt)
         return Settled(None, status.value, int(application.current_stage), False)
+    all_tasks = tasks.for_case(receipt)
     routing = Routing.from_dict(item["routing"])
     outcome = evaluate(routing, decisions_of(all_tasks))
     acted = False
@@ -336,6 +331,7 @@ def _settle_once(settings: Settings, receipt: str, now: datetime, actor: str) ->
         acted = _open_next(settings, application, item, routing, outcome.index, now, actor)
     elif isinstance(outcome, Approved):
         acted = _approve(settings, application, now, actor)
+    outbox.deliver(settings, receipt)
     if acted and isinstance(outcome, NextStage):
         return Settled(outcome, Status.IN_REVIEW.value, outcome.index, acted)
     # cases.move refreshed ``application`` from the write's answer when it acted.
@@ -345,36 +341,34 @@ def _settle_once(settings: Settings, receipt: str, now: datetime, actor: str) ->
 def _open_next(settings: Settings, application: ApplicationModel, item: dict[str, Any],
                routing: Routing, index: int, now: datetime, actor: str) -> bool:
     new = _stage_tasks(application, item, routing, index, now)
+    receipt = application.receipt
     # Exactly one of the deciders who saw the stage complete gets past this condition.
-    won = tasks.open_stage(application.receipt, new, [
+    return steps.commit(receipt, [
         ApplicationModel.current_stage.set(index), ApplicationModel.updated_at.set(now),
     ], (ApplicationModel.status == Status.IN_REVIEW.value)
-        & (ApplicationModel.current_stage == index - 1))
-    if won:
-        caselog.append(application.receipt, "STAGE_OPENED", actor=actor, at=now,
-                       data={"stage": index, "departments": [t.department for t in new]})
-        notify(settings, application.receipt, "stage_opened", key=str(index),
-                detail={"stage": index})
-        _dispatch(settings, item, new, now)
-    return won
+        & (ApplicationModel.current_stage == index - 1),
+        records=[steps.Record("STAGE_OPENED", actor, now,
+                              {"stage": index, "departments": [t.department for t in new]})],
+        outbox=[notice(settings, receipt, "stage_opened", key=str(index),
+                       detail={"stage": index}),
+                *_dispatches(settings, item, new, now)],
+        now=now, also=tasks.creating(new))
 
 
 def _approve(settings: Settings, application: ApplicationModel, now: datetime,
              actor: str) -> bool:
     early = days_left(now, application.due_date)
-    moved = cases.move(application, {Status.IN_REVIEW}, Status.APPROVED, now, decided_at=now,
-                       early_days=early)
-    if moved:
-        caselog.append(application.receipt, Status.APPROVED.value, actor=actor, at=now,
-                       data={"early_days": early} if early is not None else {})
-        notify(settings, application.receipt, "approved")
-        from chalicelib import supervision  # statistics and the end-of-case review
-
-        supervision.on_case_finished(settings, application, bound_item(application), now)
-        # The licence is signed and stored by the route worker (retried there on failure).
-        queues.send(settings.queue(Queue.ROUTE), {"kind": "issue",
-                                                  "receipt": application.receipt})
-    return moved
+    return cases.step(
+        application, {Status.IN_REVIEW}, Status.APPROVED, now,
+        records=[steps.Record(Status.APPROVED.value, actor, now,
+                              {"early_days": early} if early is not None else {})],
+        outbox=[notice(settings, application.receipt, "approved"),
+                # statistics and the end-of-case review
+                steps.effect("finished", at=now.isoformat()),
+                # The licence is signed and stored by the route worker (retried there).
+                steps.message(settings.queue(Queue.ROUTE),
+                              {"kind": "issue", "receipt": application.receipt})],
+        decided_at=now, early_days=early)
 
 
 def _deny(settings: Settings, application: ApplicationModel, item: dict[str, Any],
@@ -384,26 +378,26 @@ def _deny(settings: Settings, application: ApplicationModel, item: dict[str, Any
     reason = str((denier.detail or {}).get("reason", ""))
     denial = {"stage": outcome.stage_index, "department": outcome.department, "reason": reason}
     early = days_left(now, application.due_date)
-    moved = cases.move(application, set(REVIEWING), Status.DENIED, now, decided_at=now,
-                       denial=denial, early_days=early, paused_since=None)
-    if moved:
-        caselog.append(application.receipt, Status.DENIED.value, actor=actor, at=now,
-                       data=denial)
-        notify(settings, application.receipt, "denied", detail=denial)
-        from chalicelib import supervision  # statistics and the end-of-case review
-
-        supervision.on_case_finished(settings, application, item, now)
-    _cancel_open(settings, item, all_tasks, now)
-    return moved
+    return cases.step(
+        application, set(REVIEWING), Status.DENIED, now,
+        records=[steps.Record(Status.DENIED.value, actor, now, denial)],
+        outbox=[notice(settings, application.receipt, "denied", detail=denial),
+                steps.effect("finished", at=now.isoformat()),
+                steps.effect("cancel_open", at=now.isoformat())],
+        decided_at=now, denial=denial, early_days=early, paused_since=None)
 
 
-def _cancel_open(settings: Settings, item: dict[str, Any], all_tasks: list[TaskModel],
-                 now: datetime) -> None:
-    for task in all_tasks:
-        if task.state != tasks.CLOSED and tasks.cancel(
-                task, now=now, reason={"reason": "case denied by another department"}):
+def cancel_open(settings: Settings, receipt: str, now: datetime) -> None:
+    """Cancel a denied case's open tasks, telling each department (repeatable)."""
+    application = cases.get(receipt, consistent=True)
+    item = bound_item(application)
+    for task in tasks.for_case(receipt):
+        if task.state != tasks.CLOSED:
+            # Told first, cancelled second: a crash in between tells the department twice
+            # (it dedupes on event_id) rather than never.
             queues.send(settings.department_queue(task.department),
                         task_message("task.cancelled", task, item, settings.public_base_url))
+            tasks.cancel(task, now=now, reason={"reason": "case denied by another department"})
 
 
 # ---------------------------------------------------------------------------- officers' actions
@@ -433,13 +427,23 @@ def decide(settings: Settings, caller: Principal, task: TaskModel, decision: Dec
     # A department may still deny while waiting for the applicant (for instance when the
     # correction period ran out); approving needs the clock running.
     from_states = (tasks.OPEN, tasks.CORRECTION) if decision is Decision.DENY else (tasks.OPEN,)
-    tasks.decide(task, decision.value, by=caller.subject, detail=detail, now=now,
-                 early_days=days_left(now, task.due_date), from_states=from_states)
     data: dict[str, Any] = {"stage": int(task.stage), "department": task.department,
                             "decision": decision.value}
     if decision is Decision.DENY:
         data["reason"] = detail["reason"]
-    caselog.append(task.receipt, "DECISION", actor=caller.subject, at=now, data=data)
+    # The decision, its audit record and a settle in its outbox in one step: should this request
+    # die before settling, the sweeper's relay settles the case.
+    recorded = steps.commit(
+        task.receipt, [ApplicationModel.updated_at.set(now)],
+        ApplicationModel.status.is_in(*[s.value for s in REVIEWING]),
+        records=[steps.Record("DECISION", caller.subject, now, data)],
+        outbox=[steps.effect("settle", actor=caller.subject, at=now.isoformat())],
+        now=now, also=tasks.deciding(task, decision.value, by=caller.subject, detail=detail,
+                                     now=now, early_days=days_left(now, task.due_date),
+                                     from_states=from_states))
+    if not recorded:
+        raise tasks.TaskClosed(details={"task": task.task_key})
+    task.refresh(consistent_read=True)  # the caller answers with the decided task
     log.info("task decided", extra={"receipt": task.receipt, "stage": int(task.stage),
                                     "department": task.department, "decision": decision.value})
     return settle(settings, task.receipt, now, actor=caller.subject)
@@ -760,9 +764,10 @@ def _resume_once(application: ApplicationModel, item: dict[str, Any], record: di
 # ---------------------------------------------------------------------------- notifications
 
 
-def notify(settings: Settings, receipt: str, event: str, *, key: str = "",
-           department: str | None = None, detail: dict[str, Any] | None = None) -> None:
-    """A notification event; ``key`` tells repeatable events apart (the consumer dedupes).
+def notice(settings: Settings, receipt: str, event: str, *, key: str = "",
+           department: str | None = None, detail: dict[str, Any] | None = None
+           ) -> dict[str, Any]:
+    """The outbox entry of a notification event; ``key`` tells repeatable events apart.
 
     With ``department`` the event is for that department's officers, not the applicant.
     """
@@ -772,4 +777,11 @@ def notify(settings: Settings, receipt: str, event: str, *, key: str = "",
         body["department"] = department
     if detail:
         body["detail"] = detail
-    queues.send(settings.queue(Queue.NOTIFY), body)
+    return steps.message(settings.queue(Queue.NOTIFY), body)
+
+
+def notify(settings: Settings, receipt: str, event: str, *, key: str = "",
+           department: str | None = None, detail: dict[str, Any] | None = None) -> None:
+    """Send a notification event now (for steps not yet written through the outbox)."""
+    entry = notice(settings, receipt, event, key=key, department=department, detail=detail)
+    queues.send(entry["queue"], entry["body"])

@@ -29,18 +29,28 @@ def record_hash(receipt: str, seq: int, at: datetime, kind: str, actor: str, pub
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def head(receipt: str) -> tuple[int, str]:
+    """The next sequence number of a case's chain and the hash it must link to."""
+    last = next(iter(CaseLogModel.query(receipt, scan_index_forward=False, limit=1,
+                                        consistent_read=True)), None)
+    return (0, GENESIS) if last is None else (int(last.seq) + 1, last.hash)
+
+
+def build(receipt: str, seq: int, prev: str, kind: str, *, actor: str, at: datetime,
+          data: dict[str, Any] | None = None, public: bool = True) -> CaseLogModel:
+    """The record at ``seq`` linked to ``prev`` (not yet written)."""
+    data = data or {}
+    return CaseLogModel(receipt, seq, at=at, kind=kind, actor=actor, public=public, data=data,
+                        prev_hash=prev,
+                        hash=record_hash(receipt, seq, at, kind, actor, public, data, prev))
+
+
 def append(receipt: str, kind: str, *, actor: str, at: datetime, data: dict[str, Any] | None = None,
            public: bool = True, attempts: int = 8) -> CaseLogModel:
-    """Append one record to a case's chain."""
-    data = data or {}
+    """Append one record to a case's chain, on its own (a step's records go with the step)."""
     for _ in range(attempts):
-        head = next(iter(CaseLogModel.query(receipt, scan_index_forward=False, limit=1,
-                                            consistent_read=True)), None)
-        seq = 0 if head is None else int(head.seq) + 1
-        prev = GENESIS if head is None else head.hash
-        item = CaseLogModel(receipt, seq, at=at, kind=kind, actor=actor, public=public, data=data,
-                            prev_hash=prev,
-                            hash=record_hash(receipt, seq, at, kind, actor, public, data, prev))
+        seq, prev = head(receipt)
+        item = build(receipt, seq, prev, kind, actor=actor, at=at, data=data, public=public)
         try:
             item.save(condition=CaseLogModel.seq.does_not_exist())
             return item

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -13,6 +14,7 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.contract import Status
 from chalicelib.errors import Conflict, NotFound
+from chalicelib.store import steps
 from chalicelib.store.models import ApplicationModel, ClaimModel
 
 # Receipts avoid look-alike characters: applicants read them over the phone.
@@ -77,6 +79,15 @@ def find(receipt: str) -> ApplicationModel | None:
         return None
 
 
+def _move_actions(to: Status, now: datetime, fields: dict[str, Any]) -> list[Action]:
+    actions: list[Action] = [ApplicationModel.status.set(to.value),
+                             ApplicationModel.updated_at.set(now)]
+    for name, value in fields.items():
+        attr = getattr(ApplicationModel, name)
+        actions.append(attr.remove() if value is None else attr.set(value))
+    return actions
+
+
 def move(application: ApplicationModel, allowed_from: set[Status], to: Status, now: datetime,
          **fields: Any) -> bool:
     """Move an application to ``to`` if its stored status is one of ``allowed_from``.
@@ -84,14 +95,9 @@ def move(application: ApplicationModel, allowed_from: set[Status], to: Status, n
     A conditional write, so that two workers (or a redelivered message) never both move it.
     Returns False when the condition did not hold (someone else moved it first).
     """
-    actions: list[Action] = [ApplicationModel.status.set(to.value),
-                             ApplicationModel.updated_at.set(now)]
-    for name, value in fields.items():
-        attr = getattr(ApplicationModel, name)
-        actions.append(attr.remove() if value is None else attr.set(value))
     condition = ApplicationModel.status.is_in(*[s.value for s in allowed_from])
     try:
-        application.update(actions=actions, condition=condition)
+        application.update(actions=_move_actions(to, now, fields), condition=condition)
     except UpdateError as exc:
         if _condition_failed(exc):
             return False
@@ -99,21 +105,22 @@ def move(application: ApplicationModel, allowed_from: set[Status], to: Status, n
     return True
 
 
-def clear_outbox(receipt: str) -> None:
-    """Mark an application's queue message as sent (drops it from the sparse outbox index)."""
-    try:
-        ApplicationModel(receipt).update(actions=[ApplicationModel.outbox.remove()],
-                                         condition=ApplicationModel.receipt.exists())
-    except UpdateError as exc:
-        if not _condition_failed(exc):
-            raise
+def step(application: ApplicationModel, allowed_from: set[Status], to: Status, now: datetime, *,
+         records: Sequence[steps.Record] = (), outbox: Sequence[dict[str, Any]] = (),
+         **fields: Any) -> bool:
+    """``move`` as one step: with its audit records and its outbox, in one transaction.
 
-
-def pending_outbox(older_than: datetime, limit: int = 100) -> list[str]:
-    """Receipts whose queue message may not have been sent, oldest first."""
-    query = ApplicationModel.outbox_index.query(
-        "verify", ApplicationModel.received_at < older_than, limit=limit)
-    return [item.receipt for item in query]
+    On success ``application`` holds the moved state (status, ``fields``, the outbox).
+    """
+    condition = ApplicationModel.status.is_in(*[s.value for s in allowed_from])
+    if not steps.commit(application.receipt, _move_actions(to, now, fields), condition,
+                        records=records, outbox=outbox, now=now):
+        return False
+    application.status = to.value
+    application.updated_at = now
+    for name, value in fields.items():
+        setattr(application, name, value)
+    return True
 
 
 def _condition_failed(exc: PutError | UpdateError) -> bool:

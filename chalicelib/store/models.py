@@ -45,14 +45,14 @@ class ApplicantIndex(GlobalSecondaryIndex["ApplicationModel"]):
 
 
 class OutboxIndex(GlobalSecondaryIndex["ApplicationModel"]):
-    """Sparse: only applications whose queue message is not yet known to be sent."""
+    """Sparse: only applications whose outbox still owes messages (``store/steps.py``)."""
 
     class Meta:
         index_name = "outbox-index"
         projection = KeysOnlyProjection()
 
     outbox = UnicodeAttribute(hash_key=True)
-    received_at = UTCDateTimeAttribute(range_key=True)
+    outbox_at = UTCDateTimeAttribute(range_key=True)
 
 
 class ApplicationModel(Model):
@@ -78,7 +78,9 @@ class ApplicationModel(Model):
     attachments = ListAttribute(of=MapAttribute, default=list)
     contact: MapAttribute[str, Any] = MapAttribute(default=dict)
     reason = UnicodeAttribute(null=True)
-    outbox = UnicodeAttribute(null=True)
+    outbox = UnicodeAttribute(null=True)  # "pending" while the outbox owes messages
+    outbox_at = UTCDateTimeAttribute(null=True)
+    pending = ListAttribute(of=UnicodeAttribute, null=True)  # JSON outbox entries, oldest first
     current_stage = NumberAttribute(default=0)
     assisted = BooleanAttribute(default=False)
     verify_attempts = NumberAttribute(default=0)

@@ -8,7 +8,7 @@ condition fails and it learns what the winner did.
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -102,12 +102,8 @@ def get(receipt: str, key: str, *, consistent: bool = False) -> TaskModel | None
         return None
 
 
-def decide(task: TaskModel, decision: str, *, by: str, detail: dict[str, Any], now: datetime,
-           early_days: int | None, from_states: Iterable[str] = (OPEN,)) -> TaskModel:
-    """Close a task with a decision, if it is still in one of ``from_states``.
-
-    Raises ``TaskClosed`` (409) when it is not: decided by a colleague, cancelled, or paused.
-    """
+def _decide_actions(task: TaskModel, decision: str, by: str, detail: dict[str, Any],
+                    now: datetime, early_days: int | None) -> list[Action]:
     actions: list[Action] = [
         TaskModel.state.set(CLOSED), TaskModel.decision.set(decision),
         TaskModel.decided_by.set(by), TaskModel.detail.set(detail),
@@ -117,8 +113,38 @@ def decide(task: TaskModel, decision: str, *, by: str, detail: dict[str, Any], n
     ]
     if early_days is not None:
         actions.append(TaskModel.early_days.set(early_days))
-    _update(task, actions, TaskModel.state.is_in(*from_states))
+    return actions
+
+
+def decide(task: TaskModel, decision: str, *, by: str, detail: dict[str, Any], now: datetime,
+           early_days: int | None, from_states: Iterable[str] = (OPEN,)) -> TaskModel:
+    """Close a task with a decision, if it is still in one of ``from_states``.
+
+    Raises ``TaskClosed`` (409) when it is not: decided by a colleague, cancelled, or paused.
+    """
+    _update(task, _decide_actions(task, decision, by, detail, now, early_days),
+            TaskModel.state.is_in(*from_states))
     return task
+
+
+def deciding(task: TaskModel, decision: str, *, by: str, detail: dict[str, Any], now: datetime,
+             early_days: int | None, from_states: Iterable[str] = (OPEN,)
+             ) -> Callable[[TransactWrite], None]:
+    """``decide`` as part of a step's transaction (``store/steps.py``)."""
+    actions = _decide_actions(task, decision, by, detail, now, early_days)
+    condition = TaskModel.state.is_in(*from_states)
+
+    def add(tx: TransactWrite) -> None:
+        tx.update(task, actions=actions, condition=condition)
+    return add
+
+
+def creating(new: Sequence[TaskModel]) -> Callable[[TransactWrite], None]:
+    """A stage's new tasks as part of a step's transaction; the step fails if one exists."""
+    def add(tx: TransactWrite) -> None:
+        for task in new:
+            tx.save(task, condition=TaskModel.task_key.does_not_exist())
+    return add
 
 
 def pause(task: TaskModel, *, missing: list[dict[str, Any]], by: str, now: datetime) -> TaskModel:

@@ -1,5 +1,5 @@
 """No application is lost between two steps: a process killed between storing an application
-and queueing it leaves it in the outbox, and the sweeper queues it."""
+and delivering its outbox leaves the outbox owing, and the sweeper delivers it."""
 
 from __future__ import annotations
 
@@ -15,11 +15,11 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
-from chalicelib import clients, queues, runtime, storage, submission, verification
+from chalicelib import clients, outbox, queues, runtime, storage, verification
 from chalicelib.catalog import load_services
 from chalicelib.contract import Status
 from chalicelib.names import Bucket, Queue
-from chalicelib.store import cases, catalog
+from chalicelib.store import cases, catalog, steps
 from tests.e2e.conftest import free_port
 from tests.functional.applicants import draft, envelope, openssl_cms_sign, upload_materials
 from tests.functional.conftest import REGION, local_environment
@@ -32,12 +32,13 @@ ROOT = Path(__file__).resolve().parents[2]
 KILLED_SUBMITTER = textwrap.dedent("""
     import os, sys
     from datetime import datetime, UTC
-    from chalicelib import runtime, submission
+    from chalicelib import outbox, runtime, submission
 
     def crash(*args, **kwargs):
         os._exit(9)
 
-    submission.enqueue_verify = crash
+    outbox.deliver = crash
+    submission.outbox.deliver = crash
     body = sys.stdin.buffer.read()
     submission.submit(body, runtime.ready(), datetime.now(UTC))
     os._exit(0)
@@ -80,7 +81,7 @@ def test_killed_between_store_and_queue_then_swept(server, pki, tmp_path) -> Non
     sqs = boto3.client("sqs", region_name=REGION)
     verify_url = queues.queue_url(settings.queue(Queue.VERIFY))
     sqs.purge_queue(QueueUrl=verify_url)  # moto's backends are shared by the whole session
-    before = set(cases.pending_outbox(datetime.now(UTC) + timedelta(minutes=2)))
+    before = set(steps.owing(datetime.now(UTC) + timedelta(minutes=2)))
     killed = subprocess.run([sys.executable, "-c", KILLED_SUBMITTER], check=False, input=body,
                             cwd=ROOT,
                             env={**os.environ, **server, "PYTHONPATH": str(ROOT)},
@@ -88,18 +89,18 @@ def test_killed_between_store_and_queue_then_swept(server, pki, tmp_path) -> Non
     assert killed.returncode == 9, killed.stderr.decode()[-2000:]
 
     assert "Messages" not in sqs.receive_message(QueueUrl=verify_url)
-    stuck = [r for r in cases.pending_outbox(datetime.now(UTC) + timedelta(minutes=2))
+    stuck = [r for r in steps.owing(datetime.now(UTC) + timedelta(minutes=2))
              if r not in before]
     assert len(stuck) == 1
     receipt = stuck[0]
     assert cases.get(receipt, consistent=True).status == Status.RECEIVED.value
 
     # Within the grace period the sweeper leaves it alone (the API may still be sending).
-    assert submission.sweep(settings, datetime.now(UTC)) == 0
-    assert submission.sweep(settings, datetime.now(UTC) + timedelta(minutes=2)) == 1 + len(before)
+    assert outbox.sweep(settings, datetime.now(UTC)) == 0
+    assert outbox.sweep(settings, datetime.now(UTC) + timedelta(minutes=2)) == 1 + len(before)
     messages = sqs.receive_message(QueueUrl=verify_url)["Messages"]
     assert {"receipt": receipt} in [json.loads(m["Body"]) for m in messages]
-    assert cases.pending_outbox(datetime.now(UTC) + timedelta(minutes=2)) == []
+    assert steps.owing(datetime.now(UTC) + timedelta(minutes=2)) == []
 
     verification.handle(settings, {"receipt": receipt}, datetime.now(UTC), 1)
     assert cases.get(receipt, consistent=True).status == Status.ACCEPTED.value

@@ -391,8 +391,11 @@ def test_deciders_at_the_same_instant_never_lose_the_stage_completion(settings) 
             assert (application.status, application.current_stage) == ("IN_REVIEW", 1)
             assert [t.task_key for t in tasks.for_case(receipt)].count("01#jsj") == 1
             assert [r.kind for r in caselog.records(receipt)].count("STAGE_OPENED") == 1
-    assert sorted(m["receipt"] for m in drain(dept_queue("jsj"))
-                  if m["receipt"] in receipts) == sorted(receipts)
+    # Delivery is at least once (two relays may both send an entry); departments dedupe on
+    # event_id, and every receipt's next-stage task arrived under one event_id.
+    sent = [m for m in drain(dept_queue("jsj")) if m["receipt"] in receipts]
+    assert sorted({m["receipt"] for m in sent}) == sorted(receipts)
+    assert len({m["event_id"] for m in sent}) == len(receipts)
 
 
 def test_the_last_approvals_at_the_same_instant_approve_once(settings) -> None:
@@ -415,7 +418,9 @@ def test_the_last_approvals_at_the_same_instant_approve_once(settings) -> None:
         for thread in threads:
             thread.join()
     assert cases.get(receipt, consistent=True).status == "APPROVED"
-    assert route_messages(receipt) == [{"kind": "issue", "receipt": receipt}]
+    # Three relays may each deliver the outbox (at least once); issuing is idempotent.
+    messages = route_messages(receipt)
+    assert messages and all(m == {"kind": "issue", "receipt": receipt} for m in messages)
     assert [r.kind for r in caselog.records(receipt)].count("APPROVED") == 1
 
 
