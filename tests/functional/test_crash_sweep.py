@@ -1,0 +1,313 @@
+"""A crash at every AWS call of a whole lifecycle, then the platform's own recovery only.
+
+One lifecycle: an application with attachments submitted, verified, routed to a parallel stage
+of two departments and a second stage, three approvals, the licence, the notifications and a
+supervise pass. For every k, the k-th AWS call of that lifecycle (counted at
+``BaseClient._make_api_call``, which boto3 and pynamodb share) raises a ``BaseException`` — so no
+``except Exception`` can swallow it, as a killed process swallows nothing — and recovery runs as
+production would: SQS redelivers an unacknowledged message after its visibility timeout, the
+outbox sweeper runs every minute, a client or an officer retries once, supervision passes. No
+manual ``settle``.
+
+For every k the case must end APPROVED with its licence, every task must have reached its
+department's queue, every audit record must exist once in a chain that verifies, every
+notification must have been delivered and every statistic counted exactly once.
+
+The default run samples crash points; ``ONESTOP_CRASH_SWEEP=all`` (set by ``.ci/run``) runs
+every one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+import botocore.client
+import pytest
+
+from chalicelib import notifications, outbox, supervision, verification, workflow
+from chalicelib.contract import Status
+from chalicelib.errors import Conflict
+from chalicelib.names import Queue
+from chalicelib.routing import Decision
+from chalicelib.settings import Settings
+from chalicelib.store import caselog, cases, stats, tasks
+from chalicelib.store.cases import DuplicateNonce
+from chalicelib.submission import submit
+from tests.functional.applicants import draft, envelope, openssl_cms_sign, upload_materials
+from tests.functional.conftest import REGION
+from tests.functional.test_workflow import dept_queue, officer, publish, variant
+
+STAGE0 = ("ghj", "hbj")
+STAGE1 = ("jsj",)
+EXPECTED_RECORDS = {"ACCEPTED": 1, "IN_REVIEW": 1, "DECISION": 3, "STAGE_OPENED": 1,
+                    "APPROVED": 1, "LICENCE_ISSUED": 1}
+EXPECTED_EVENTS = ("received", "accepted", "in_review", "stage_opened", "approved",
+                   "licence_issued")
+
+
+class Crash(BaseException):
+    """The process dies here."""
+
+
+@dataclass
+class Injector:
+    """Counts AWS calls; raises ``Crash`` at the ``at``-th one (0: never)."""
+
+    at: int = 0
+    calls: int = 0
+    fired: bool = False
+    harness: int = 0  # > 0 while the test harness itself (SQS as Lambda polls it) calls AWS
+
+    def arm(self, at: int) -> None:
+        self.at, self.calls, self.fired = at, 0, False
+
+
+@contextmanager
+def injected(injector: Injector) -> Iterator[None]:
+    original = botocore.client.BaseClient._make_api_call
+
+    def call(client: Any, operation: str, params: Any) -> Any:
+        if _HARNESS[0]:
+            return original(client, operation, params)
+        injector.calls += 1
+        if injector.calls == injector.at:
+            injector.fired = True
+            raise Crash(f"crash at AWS call {injector.calls}: {operation}")
+        return original(client, operation, params)
+
+    botocore.client.BaseClient._make_api_call = call  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        botocore.client.BaseClient._make_api_call = original  # type: ignore[method-assign]
+
+
+_HARNESS = [0]
+
+
+@contextmanager
+def harness() -> Iterator[None]:
+    """AWS calls of the test's stand-in for Lambda's SQS poller: not crash points."""
+    _HARNESS[0] += 1
+    try:
+        yield
+    finally:
+        _HARNESS[0] -= 1
+
+
+@dataclass
+class World:
+    """What the departments' systems and the SMS gateway received, seen from outside."""
+
+    tasks_seen: set[tuple[int, str]] = field(default_factory=set)
+
+
+def _url(sqs: Any, name: str) -> str:
+    return str(sqs.get_queue_url(QueueName=name)["QueueUrl"])
+
+
+def pump(settings: Settings, receipt: str, now: datetime, world: World, *,
+         rounds: int = 12) -> None:
+    """Run the workers until the queues are quiet: SQS semantics with an instant timeout.
+
+    A handler that crashes leaves its message on the queue (it is received again, as SQS
+    redelivers it once its visibility timeout passes); the sweeper runs every round.
+    """
+    sqs = boto3.client("sqs", region_name=REGION)
+    handlers: dict[str, Callable[[dict[str, Any], int, str], None]] = {
+        settings.queue(Queue.VERIFY): lambda body, n, mid: verification.handle(
+            settings, body, now, n),
+        settings.queue(Queue.ROUTE): lambda body, n, mid: workflow.handle(settings, body, now),
+        settings.queue(Queue.NOTIFY): lambda body, n, mid: notifications.handle(
+            settings, body, now, mid),
+    }
+    departments = {dept_queue(d) for d in STAGE0 + STAGE1}
+    for _ in range(rounds):
+        busy = False
+        for name in [*handlers, *departments]:
+            with harness():
+                url = _url(sqs, name)
+                received = sqs.receive_message(
+                    QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0,
+                    AttributeNames=["ApproximateReceiveCount"]).get("Messages", [])
+            for message in received:
+                body = json.loads(message["Body"])
+                if body.get("receipt") != receipt:
+                    with harness():
+                        sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+                    continue
+                busy = True
+                try:
+                    if name in departments:
+                        if body["kind"] == "task.opened":
+                            world.tasks_seen.add((int(body["stage"]), body["department"]))
+                    else:
+                        handlers[name](body, int(message["Attributes"].get(
+                            "ApproximateReceiveCount", 1)), message["MessageId"])
+                except Crash:
+                    continue  # not acknowledged: redelivered
+                except Exception:
+                    continue
+                with harness():
+                    sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        try:
+            busy = outbox.sweep(settings, now + timedelta(minutes=2)) > 0 or busy
+        except Crash:
+            busy = True
+        if not busy:
+            return
+        now += timedelta(minutes=10)  # past every lease, visibility timeout and sweep grace
+
+
+def once_more(action: Callable[[], Any]) -> Any:
+    """Do ``action``; if the process died, the client (or officer) tries once more."""
+    try:
+        return action()
+    except Crash:
+        return action()
+
+
+def lifecycle(settings: Settings, pki: Any, item: dict[str, Any], body: bytes,
+              now: datetime) -> tuple[str | None, World]:
+    """One whole case through the platform; returns its receipt (None: never accepted)."""
+    world = World()
+    try:
+        receipt = once_more(lambda: submit(body, settings, now)).receipt
+    except DuplicateNonce as exc:  # the first attempt stored it, then died: the original
+        receipt = exc.details["receipt"]
+    pump(settings, receipt, now, world)
+    later = now + timedelta(hours=3)
+    for stage, departments in ((0, STAGE0), (1, STAGE1)):
+        for department in departments:
+            def approve(department: str = department, stage: int = stage) -> None:
+                task = workflow.find_task(receipt, stage, department)
+                workflow.decide(settings, officer(department), task, Decision.APPROVE, {},
+                                later)
+            # A 409 on the retry: the first attempt's decision is in force, which is done.
+            with suppress(Conflict):
+                once_more(approve)
+            pump(settings, receipt, later, world)
+    once_more(lambda: supervision.run(settings, later + timedelta(hours=1)))
+    pump(settings, receipt, later + timedelta(hours=1), world)
+    return receipt, world
+
+
+def inconsistencies(settings: Settings, receipt: str, world: World, item: dict[str, Any],
+                    day_counters: Callable[[], Counter[str]]) -> list[str]:
+    """What is wrong with the case after recovery (empty when nothing is)."""
+    found = []
+    application = cases.get(receipt, consistent=True)
+    if application.status != Status.APPROVED.value or not application.licence_id:
+        found.append(f"status {application.status}, licence {application.licence_id}")
+    if application.pending:
+        found.append(f"outbox still owes {len(application.pending)}")
+    expected_tasks = {(0, d) for d in STAGE0} | {(1, d) for d in STAGE1}
+    if world.tasks_seen != expected_tasks:
+        found.append(f"tasks reached their queues: {sorted(world.tasks_seen)}")
+    records = caselog.records(receipt)
+    if caselog.first_broken_link(records) is not None:
+        found.append("audit chain broken")
+    kinds = Counter(r.kind for r in records)
+    for kind, count in EXPECTED_RECORDS.items():
+        if kinds[kind] != count:
+            found.append(f"{kind} recorded {kinds[kind]} times")
+    told = {(r.data or {}).get("event") for r in records if r.kind == "NOTIFIED"}
+    for event in EXPECTED_EVENTS:
+        if event not in told:
+            found.append(f"notification {event} never delivered")
+    counted = day_counters()
+    for name in ("received", "accepted", "finished", "approved"):
+        if counted[name] != 1:
+            found.append(f"statistic {name} counted {counted[name]} times")
+    if any(t.state != tasks.CLOSED for t in tasks.for_case(receipt)):
+        found.append("a task is left open")
+    return found
+
+
+def sms_count(receipt: str) -> int:
+    """SMS published for this case's events (the provider's side)."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.sns import sns_backends
+
+    backend = sns_backends[DEFAULT_ACCOUNT_ID][REGION]
+    return sum(1 for _, text, *_ in backend.sms_messages.values() if receipt in str(text))
+
+
+@pytest.fixture
+def sweep_case(settings, trusted, tmp_path):
+    """The item, the signed envelope factory and a fresh statistics scope per run."""
+    identity = trusted["ec_citizen"]
+    counter = iter(range(10_000))
+
+    def make() -> tuple[dict[str, Any], bytes, Callable[[], Counter[str]]]:
+        base = draft("person", identity)
+        code = f"{base.item.code}-x{next(counter)}{random.randrange(10**6)}"
+        item = variant(code, {"model": "process", "stages": [
+            {"departments": list(STAGE0), "working_days": 5},
+            {"departments": list(STAGE1), "working_days": 3}],
+            "decider": None, "decider_days": 0}, base=base.item.code)
+        item["department"] = STAGE0[0]
+        publish(item)
+        base.doc["service_code"] = code
+        upload_materials(settings, base)
+        payload = base.payload()
+        body = envelope(payload, openssl_cms_sign(identity, payload, tmp_path)).encode()
+
+        def counters() -> Counter[str]:
+            total: Counter[str] = Counter()
+            for row in stats.raw(f"y{NOW.year}"):
+                if str(row.get("scope", "")).endswith(f"#{code}"):
+                    total.update({k: int(v) for k, v in row.items()
+                                  if k not in ("bucket", "scope")})
+            return total
+        return item, body, counters
+    return make
+
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+def _clean_run(settings: Settings, pki: Any, make: Any) -> tuple[int, int]:
+    """AWS calls and SMS sent by a lifecycle without a crash (and it is consistent)."""
+    item, body, counters = make()
+    injector = Injector()
+    with injected(injector):
+        receipt, world = lifecycle(settings, pki, item, body, NOW)
+    assert receipt is not None
+    assert inconsistencies(settings, receipt, world, item, counters) == []
+    return injector.calls, sms_count(receipt)
+
+
+def test_a_crash_at_any_aws_call_loses_or_sticks_nothing(settings, trusted, sweep_case,
+                                                         monkeypatch) -> None:
+    monkeypatch.setattr(notifications, "RETRY_DELAYS", (0, 0, 0, 0))
+    total, sms = _clean_run(settings, trusted, sweep_case)
+    points = list(range(1, total + 1))
+    if os.environ.get("ONESTOP_CRASH_SWEEP") != "all":
+        points = sorted(random.Random(9).sample(points, min(24, len(points))))
+    failures: dict[int, list[str]] = {}
+    duplicates = 0
+    injector = Injector()
+    for k in points:
+        item, body, counters = sweep_case()
+        injector.arm(k)
+        with injected(injector):
+            receipt, world = lifecycle(settings, trusted, item, body, NOW)
+        assert injector.fired, k
+        assert receipt is not None
+        wrong = inconsistencies(settings, receipt, world, item, counters)
+        if wrong:
+            failures[k] = wrong
+        duplicates += max(0, sms_count(receipt) - sms)
+    print(f"\ncrash points: {len(points)} of {total} AWS calls; inconsistencies: "
+          f"{len(failures)}; duplicate sends: {duplicates}")
+    assert failures == {}
