@@ -40,6 +40,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from pynamodb.expressions.update import Action
+
 from chalicelib import outbox, queues, storage
 from chalicelib.catalog.model import Routing
 from chalicelib.contract import Status
@@ -456,36 +458,33 @@ def require_correction(settings: Settings, caller: Principal, task: TaskModel,
     The task and the case change in one transaction, so a case is ``CORRECTION_REQUIRED``
     exactly while some task waits for the applicant.
     """
-    from pynamodb.connection import Connection
-    from pynamodb.exceptions import TransactWriteError
-    from pynamodb.transactions import TransactWrite
-
     request = {"at": now.isoformat(), "by": caller.subject, "missing": missing, "note": note}
-    connection = Connection(region=TaskModel.Meta.region, host=TaskModel.Meta.host)
-    try:
-        with TransactWrite(connection=connection) as tx:
-            tx.update(task, actions=[
-                TaskModel.state.set(tasks.CORRECTION), TaskModel.paused_since.set(now),
-                TaskModel.open_shard.remove(),
-                TaskModel.corrections.set((TaskModel.corrections | []).append([request])),
-                TaskModel.due_sort.set(tasks.due_sort(tasks.CORRECTION, task.due_date,
-                                                      task.receipt, task.task_key)),
-            ], condition=TaskModel.state == tasks.OPEN)
-            tx.update(ApplicationModel(task.receipt), actions=[
-                ApplicationModel.status.set(Status.CORRECTION_REQUIRED.value),
-                ApplicationModel.paused_since.set(ApplicationModel.paused_since | now),
-                ApplicationModel.updated_at.set(now),
-            ], condition=ApplicationModel.status.is_in(*[s.value for s in REVIEWING]))
-    except TransactWriteError as exc:
-        raise tasks.TaskClosed(details={"task": task.task_key}) from exc
-    refreshed = find_task(task.receipt, int(task.stage), task.department)
     names = [str(m.get("name") or m.get("code")) for m in missing]
-    caselog.append(task.receipt, Status.CORRECTION_REQUIRED.value, actor=caller.subject, at=now,
-                   data={"stage": int(task.stage), "department": task.department,
-                         "missing": names})
-    notify(settings, task.receipt, "correction_required", key=now.isoformat(),
-            detail={"department": task.department, "missing": names, "note": note})
-    return refreshed
+    task_actions: list[Action] = [
+        TaskModel.state.set(tasks.CORRECTION), TaskModel.paused_since.set(now),
+        TaskModel.open_shard.remove(),
+        TaskModel.corrections.set((TaskModel.corrections | []).append([request])),
+        TaskModel.due_sort.set(tasks.due_sort(tasks.CORRECTION, task.due_date,
+                                              task.receipt, task.task_key)),
+    ]
+    committed = steps.commit(
+        task.receipt, [
+            ApplicationModel.status.set(Status.CORRECTION_REQUIRED.value),
+            ApplicationModel.paused_since.set(ApplicationModel.paused_since | now),
+            ApplicationModel.updated_at.set(now),
+        ], ApplicationModel.status.is_in(*[s.value for s in REVIEWING]),
+        records=[steps.Record(Status.CORRECTION_REQUIRED.value, caller.subject, now,
+                              {"stage": int(task.stage), "department": task.department,
+                               "missing": names})],
+        outbox=[notice(settings, task.receipt, "correction_required", key=now.isoformat(),
+                       detail={"department": task.department, "missing": names,
+                               "note": note})],
+        now=now, also=lambda tx: tx.update(task, actions=task_actions,
+                                           condition=TaskModel.state == tasks.OPEN))
+    if not committed:
+        raise tasks.TaskClosed(details={"task": task.task_key})
+    outbox.deliver(settings, task.receipt)
+    return find_task(task.receipt, int(task.stage), task.department)
 
 
 def record_inspection(caller: Principal, task: TaskModel, step: dict[str, Any],
@@ -685,7 +684,7 @@ def _resume(settings: Settings, application: ApplicationModel, record: dict[str,
     """
     item = bound_item(application)
     for _ in range(_SETTLE_ATTEMPTS):
-        resumed = _resume_once(application, item, record, now)
+        resumed = _resume_once(settings, application, item, record, now)
         if resumed is not None:
             break
         application = cases.get(application.receipt, consistent=True)
@@ -693,27 +692,13 @@ def _resume(settings: Settings, application: ApplicationModel, record: dict[str,
             raise NotAwaitingCorrection(details={"status": application.status})
     else:
         raise tasks.TransactionRace(application.receipt)
-    caselog.append(application.receipt, "SUPPLEMENTED", actor="applicant", at=now,
-                   data={"departments": [t.department for t in resumed]})
-    notify(settings, application.receipt, "supplement_received", key=now.isoformat())
-    fresh_tasks = []
-    for task in resumed:
-        fresh = find_task(task.receipt, int(task.stage), task.department)
-        queues.send(settings.department_queue(task.department), task_message(
-            "task.resumed", fresh, item, settings.public_base_url, event_suffix=now.isoformat(),
-            supplement={"payload_sha256": record["payload_sha256"],
-                        "attachments": len(record["attachments"])}))
-        fresh_tasks.append(fresh)
-    return fresh_tasks
+    outbox.deliver(settings, application.receipt)
+    return [find_task(t.receipt, int(t.stage), t.department) for t in resumed]
 
 
-def _resume_once(application: ApplicationModel, item: dict[str, Any], record: dict[str, Any],
-                 now: datetime) -> list[TaskModel] | None:
+def _resume_once(settings: Settings, application: ApplicationModel, item: dict[str, Any],
+                 record: dict[str, Any], now: datetime) -> list[TaskModel] | None:
     """One attempt of :func:`_resume`; None when its transaction's conditions failed."""
-    from pynamodb.connection import Connection
-    from pynamodb.exceptions import TransactWriteError
-    from pynamodb.transactions import TransactWrite
-
     all_tasks = tasks.for_case(application.receipt)
     paused = [t for t in all_tasks if t.state == tasks.CORRECTION]
     running = [t for t in all_tasks if t.state == tasks.OPEN]
@@ -733,32 +718,44 @@ def _resume_once(application: ApplicationModel, item: dict[str, Any], record: di
             ApplicationModel.pauses.set((ApplicationModel.pauses | []).append([case_pause])),
             ApplicationModel.due_date.set(case_due),
         ]
-    connection = Connection(region=TaskModel.Meta.region, host=TaskModel.Meta.host)
-    try:
-        with TransactWrite(connection=connection) as tx:
-            tx.update(ApplicationModel(application.receipt), actions=case_fields,
-                      condition=ApplicationModel.status == Status.CORRECTION_REQUIRED.value)
-            for task in paused:
-                assert task.paused_since is not None
-                due = _iso(due_date(task.opened_at, int(task.working_days),
-                                    pauses=pauses_of(list(task.pauses), task.paused_since, now),
-                                    extension_days=int(task.extension_days)))
-                pause = {"from": task.paused_since.isoformat(), "to": now.isoformat()}
-                tx.update(task, actions=[
-                    TaskModel.state.set(tasks.OPEN), TaskModel.paused_since.remove(),
-                    TaskModel.pauses.set((TaskModel.pauses | []).append([pause])),
-                    TaskModel.due_date.set(due),
-                    TaskModel.open_shard.set(tasks.shard(task.receipt)),
-                    TaskModel.due_sort.set(tasks.due_sort(tasks.OPEN, due, task.receipt,
-                                                          task.task_key)),
-                ], condition=(TaskModel.state == tasks.CORRECTION)
-                    & (TaskModel.paused_since == task.paused_since))
-            for task in running:
-                tx.condition_check(TaskModel, task.receipt, task.task_key,
-                                   condition=TaskModel.state != tasks.CORRECTION)
-    except TransactWriteError:
-        return None
-    return paused
+    owed = [notice(settings, application.receipt, "supplement_received", key=now.isoformat())]
+    updates = []
+    for task in paused:
+        assert task.paused_since is not None
+        due = _iso(due_date(task.opened_at, int(task.working_days),
+                            pauses=pauses_of(list(task.pauses), task.paused_since, now),
+                            extension_days=int(task.extension_days)))
+        pause = {"from": task.paused_since.isoformat(), "to": now.isoformat()}
+        updates.append((task, [
+            TaskModel.state.set(tasks.OPEN), TaskModel.paused_since.remove(),
+            TaskModel.pauses.set((TaskModel.pauses | []).append([pause])),
+            TaskModel.due_date.set(due),
+            TaskModel.open_shard.set(tasks.shard(task.receipt)),
+            TaskModel.due_sort.set(tasks.due_sort(tasks.OPEN, due, task.receipt,
+                                                  task.task_key)),
+        ], (TaskModel.state == tasks.CORRECTION) & (TaskModel.paused_since == task.paused_since)))
+        resumed = TaskModel(task.receipt, task.task_key, **{
+            **task.attribute_values, "state": tasks.OPEN, "due_date": due})
+        owed.append(steps.message(settings.department_queue(task.department), task_message(
+            "task.resumed", resumed, item, settings.public_base_url,
+            event_suffix=now.isoformat(),
+            supplement={"payload_sha256": record["payload_sha256"],
+                        "attachments": len(record["attachments"])})))
+
+    def also(tx: Any) -> None:
+        for task, actions, condition in updates:
+            tx.update(task, actions=actions, condition=condition)
+        for task in running:
+            tx.condition_check(TaskModel, task.receipt, task.task_key,
+                               condition=TaskModel.state != tasks.CORRECTION)
+
+    committed = steps.commit(
+        application.receipt, case_fields,
+        ApplicationModel.status == Status.CORRECTION_REQUIRED.value,
+        records=[steps.Record("SUPPLEMENTED", "applicant", now,
+                              {"departments": [t.department for t in paused]})],
+        outbox=owed, now=now, also=also)
+    return paused if committed else None
 
 
 # ---------------------------------------------------------------------------- notifications
