@@ -62,7 +62,7 @@ from chalicelib.routing import (
 )
 from chalicelib.settings import Settings
 from chalicelib.store import caselog, cases, catalog, steps, tasks
-from chalicelib.store.models import ApplicationModel, TaskModel
+from chalicelib.store.models import ApplicationModel, ClaimModel, TaskModel
 from chalicelib.workcalendar import WorkCalendar
 
 log = logging.getLogger(__name__)
@@ -616,7 +616,6 @@ def supplement(settings: Settings, receipt: str, body: bytes, now: datetime) -> 
     intake.parse_signed_at(doc["signed_at"], now,
                            timedelta(seconds=settings.signed_at_skew_seconds))
     _verify_supplement(settings, envelope.payload, envelope.signature, doc, now)
-    _claim_nonce(key, doc["nonce"], receipt)
     digest = envelope.payload_sha256
     uploads = settings.bucket(Bucket.UPLOADS)
     base = f"applications/{receipt}/supplements/{digest[:20]}"
@@ -627,7 +626,10 @@ def supplement(settings: Settings, receipt: str, body: bytes, now: datetime) -> 
               "signature_key": f"{base}/signature.p7s", "payload_sha256": digest,
               "attachments": [{k: a[k] for k in ("upload_id", "name", "sha256", "size")}
                               for a in doc.get("attachments", [])]}
-    resumed = _resume(settings, application, record, now)
+    # The nonce is claimed in the resuming step itself: a request that dies before it can be
+    # sent again as it was.
+    resumed = _resume(settings, application, record, now,
+                      claim=cases.nonce_key(key, doc["nonce"]))
     return {"receipt": receipt, "status": Status.IN_REVIEW.value,
             "tasks": [{"department": t.department, "stage": int(t.stage),
                        "due_date": t.due_date} for t in resumed]}
@@ -659,23 +661,8 @@ def _verify_supplement(settings: Settings, payload: bytes, signature: bytes,
                           code=reason.value, status=422)
 
 
-def _claim_nonce(applicant_key: str, nonce: str, receipt: str) -> None:
-    from pynamodb.exceptions import PutError
-
-    from chalicelib.store.models import ClaimModel
-
-    try:
-        ClaimModel(cases.nonce_key(applicant_key, nonce), state="DONE",
-                   data={"receipt": receipt, "supplement": True}).save(
-            condition=ClaimModel.key.does_not_exist())
-    except PutError as exc:
-        if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
-            raise cases.DuplicateNonce(details={"receipt": receipt}) from exc
-        raise
-
-
 def _resume(settings: Settings, application: ApplicationModel, record: dict[str, Any],
-            now: datetime) -> list[TaskModel]:
+            now: datetime, *, claim: str) -> list[TaskModel]:
     """Resume every paused task and the case in one transaction (all clocks restart at once).
 
     The transaction also checks that no other task of the case was paused meanwhile (a second
@@ -684,12 +671,14 @@ def _resume(settings: Settings, application: ApplicationModel, record: dict[str,
     """
     item = bound_item(application)
     for _ in range(_SETTLE_ATTEMPTS):
-        resumed = _resume_once(settings, application, item, record, now)
+        resumed = _resume_once(settings, application, item, record, now, claim)
         if resumed is not None:
             break
         application = cases.get(application.receipt, consistent=True)
         if application.status != Status.CORRECTION_REQUIRED.value:
             raise NotAwaitingCorrection(details={"status": application.status})
+        if cases.claimed(claim):
+            raise cases.DuplicateNonce(details={"receipt": application.receipt})
     else:
         raise tasks.TransactionRace(application.receipt)
     outbox.deliver(settings, application.receipt)
@@ -697,7 +686,7 @@ def _resume(settings: Settings, application: ApplicationModel, record: dict[str,
 
 
 def _resume_once(settings: Settings, application: ApplicationModel, item: dict[str, Any],
-                 record: dict[str, Any], now: datetime) -> list[TaskModel] | None:
+                 record: dict[str, Any], now: datetime, claim: str) -> list[TaskModel] | None:
     """One attempt of :func:`_resume`; None when its transaction's conditions failed."""
     all_tasks = tasks.for_case(application.receipt)
     paused = [t for t in all_tasks if t.state == tasks.CORRECTION]
@@ -743,6 +732,9 @@ def _resume_once(settings: Settings, application: ApplicationModel, item: dict[s
                         "attachments": len(record["attachments"])})))
 
     def also(tx: Any) -> None:
+        tx.save(ClaimModel(claim, state="DONE", data={"receipt": application.receipt,
+                                                      "supplement": True}),
+                condition=ClaimModel.key.does_not_exist())
         for task, actions, condition in updates:
             tx.update(task, actions=actions, condition=condition)
         for task in running:

@@ -63,6 +63,15 @@ def create(application: ApplicationModel, *, claim_key: str) -> None:
         raise DuplicateNonce(details={"receipt": original.data.get("receipt")}) from exc
 
 
+def claimed(claim_key: str) -> bool:
+    """Whether a single-use claim (a nonce) was taken."""
+    try:
+        ClaimModel.get(claim_key, consistent_read=True)
+    except DoesNotExist:
+        return False
+    return True
+
+
 def get(receipt: str, *, consistent: bool = False) -> ApplicationModel:
     """The application with this receipt; ``NotFound`` if there is none."""
     try:
