@@ -19,9 +19,11 @@ every one.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import random
+import secrets
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -33,10 +35,18 @@ import boto3
 import botocore.client
 import pytest
 
-from chalicelib import notifications, outbox, supervision, verification, workflow
+from chalicelib import (
+    notifications,
+    outbox,
+    storage,
+    supervision,
+    uploads,
+    verification,
+    workflow,
+)
 from chalicelib.contract import Status
 from chalicelib.errors import Conflict
-from chalicelib.names import Queue
+from chalicelib.names import Bucket, Queue
 from chalicelib.routing import Decision
 from chalicelib.settings import Settings
 from chalicelib.store import caselog, cases, stats, tasks
@@ -48,10 +58,10 @@ from tests.functional.test_workflow import dept_queue, officer, publish, variant
 
 STAGE0 = ("ghj", "hbj")
 STAGE1 = ("jsj",)
-EXPECTED_RECORDS = {"ACCEPTED": 1, "IN_REVIEW": 1, "DECISION": 3, "STAGE_OPENED": 1,
-                    "APPROVED": 1, "LICENCE_ISSUED": 1}
-EXPECTED_EVENTS = ("received", "accepted", "in_review", "stage_opened", "approved",
-                   "licence_issued")
+EXPECTED_RECORDS = {"ACCEPTED": 1, "IN_REVIEW": 1, "CORRECTION_REQUIRED": 1, "SUPPLEMENTED": 1,
+                    "DECISION": 3, "STAGE_OPENED": 1, "APPROVED": 1, "LICENCE_ISSUED": 1}
+EXPECTED_EVENTS = ("received", "accepted", "in_review", "correction_required",
+                   "supplement_received", "stage_opened", "approved", "licence_issued")
 
 
 class Crash(BaseException):
@@ -109,6 +119,7 @@ class World:
     """What the departments' systems and the SMS gateway received, seen from outside."""
 
     tasks_seen: set[tuple[int, str]] = field(default_factory=set)
+    kinds_seen: set[tuple[str, str]] = field(default_factory=set)
 
 
 def _url(sqs: Any, name: str) -> str:
@@ -150,6 +161,7 @@ def pump(settings: Settings, receipt: str, now: datetime, world: World, *,
                     if name in departments:
                         if body["kind"] == "task.opened":
                             world.tasks_seen.add((int(body["stage"]), body["department"]))
+                        world.kinds_seen.add((body["kind"], body["department"]))
                     else:
                         handlers[name](body, int(message["Attributes"].get(
                             "ApproximateReceiveCount", 1)), message["MessageId"])
@@ -177,6 +189,7 @@ def once_more(action: Callable[[], Any]) -> Any:
 
 
 def lifecycle(settings: Settings, pki: Any, item: dict[str, Any], body: bytes,
+              answer: Callable[[str, datetime], bytes],
               now: datetime) -> tuple[str | None, World]:
     """One whole case through the platform; returns its receipt (None: never accepted)."""
     world = World()
@@ -185,6 +198,21 @@ def lifecycle(settings: Settings, pki: Any, item: dict[str, Any], body: bytes,
     except DuplicateNonce as exc:  # the first attempt stored it, then died: the original
         receipt = exc.details["receipt"]
     pump(settings, receipt, now, world)
+    asked = now + timedelta(hours=1)
+
+    def correction() -> None:
+        task = workflow.find_task(receipt, 0, STAGE0[0])
+        workflow.require_correction(settings, officer(STAGE0[0]), task,
+                                    [{"name": "补充材料"}], "请补充", asked)
+    with suppress(Conflict):
+        once_more(correction)
+    pump(settings, receipt, asked, world)
+    answered = asked + timedelta(hours=1)
+    with harness():  # the applicant's upload and signature: not the platform's calls
+        supplement = answer(receipt, answered)
+    with suppress(Conflict):  # the retry of a request that went through: 409
+        once_more(lambda: workflow.supplement(settings, receipt, supplement, answered))
+    pump(settings, receipt, answered, world)
     later = now + timedelta(hours=3)
     for stage, departments in ((0, STAGE0), (1, STAGE1)):
         for department in departments:
@@ -213,6 +241,8 @@ def inconsistencies(settings: Settings, receipt: str, world: World, item: dict[s
     expected_tasks = {(0, d) for d in STAGE0} | {(1, d) for d in STAGE1}
     if world.tasks_seen != expected_tasks:
         found.append(f"tasks reached their queues: {sorted(world.tasks_seen)}")
+    if ("task.resumed", STAGE0[0]) not in world.kinds_seen:
+        found.append("the resumed task never reached its department")
     records = caselog.records(receipt)
     if caselog.first_broken_link(records) is not None:
         found.append("audit chain broken")
@@ -248,7 +278,7 @@ def sweep_case(settings, trusted, tmp_path):
     identity = trusted["ec_citizen"]
     counter = iter(range(10_000))
 
-    def make() -> tuple[dict[str, Any], bytes, Callable[[], Counter[str]]]:
+    def make() -> tuple[dict[str, Any], bytes, Any, Callable[[], Counter[str]]]:
         base = draft("person", identity)
         code = f"{base.item.code}-x{next(counter)}{random.randrange(10**6)}"
         item = variant(code, {"model": "process", "stages": [
@@ -262,6 +292,18 @@ def sweep_case(settings, trusted, tmp_path):
         payload = base.payload()
         body = envelope(payload, openssl_cms_sign(identity, payload, tmp_path)).encode()
 
+        def answer(receipt: str, at: datetime) -> bytes:
+            data = f"%PDF-1.4 {secrets.token_hex(8)}".encode()
+            upload_id = secrets.token_urlsafe(12)
+            storage.put(settings.bucket(Bucket.UPLOADS), uploads.object_key(upload_id), data)
+            doc = {**base.doc, "supplement_to": receipt, "signed_at": at.isoformat(),
+                   "nonce": secrets.token_hex(10),
+                   "attachments": [{"upload_id": upload_id, "name": "补充材料",
+                                    "sha256": hashlib.sha256(data).hexdigest(),
+                                    "size": len(data)}]}
+            signed = json.dumps(doc, ensure_ascii=False).encode()
+            return envelope(signed, openssl_cms_sign(identity, signed, tmp_path)).encode()
+
         def counters() -> Counter[str]:
             total: Counter[str] = Counter()
             for row in stats.raw(f"y{NOW.year}"):
@@ -269,7 +311,7 @@ def sweep_case(settings, trusted, tmp_path):
                     total.update({k: int(v) for k, v in row.items()
                                   if k not in ("bucket", "scope")})
             return total
-        return item, body, counters
+        return item, body, answer, counters
     return make
 
 
@@ -278,10 +320,10 @@ NOW = datetime.now(UTC).replace(microsecond=0)
 
 def _clean_run(settings: Settings, pki: Any, make: Any) -> tuple[int, int]:
     """AWS calls and SMS sent by a lifecycle without a crash (and it is consistent)."""
-    item, body, counters = make()
+    item, body, answer, counters = make()
     injector = Injector()
     with injected(injector):
-        receipt, world = lifecycle(settings, pki, item, body, NOW)
+        receipt, world = lifecycle(settings, pki, item, body, answer, NOW)
     assert receipt is not None
     assert inconsistencies(settings, receipt, world, item, counters) == []
     return injector.calls, sms_count(receipt)
@@ -293,15 +335,15 @@ def test_a_crash_at_any_aws_call_loses_or_sticks_nothing(settings, trusted, swee
     total, sms = _clean_run(settings, trusted, sweep_case)
     points = list(range(1, total + 1))
     if os.environ.get("ONESTOP_CRASH_SWEEP") != "all":
-        points = sorted(random.Random(9).sample(points, min(24, len(points))))
+        points = sorted(random.Random(9).sample(points, min(12, len(points))))
     failures: dict[int, list[str]] = {}
     duplicates = fired = 0
     injector = Injector()
     for k in points:
-        item, body, counters = sweep_case()
+        item, body, answer, counters = sweep_case()
         injector.arm(k)
         with injected(injector):
-            receipt, world = lifecycle(settings, trusted, item, body, NOW)
+            receipt, world = lifecycle(settings, trusted, item, body, answer, NOW)
         assert receipt is not None
         wrong = inconsistencies(settings, receipt, world, item, counters)
         fired += injector.fired  # a warm run makes a few calls fewer than the first
