@@ -61,7 +61,7 @@ from chalicelib.routing import (
     stage_working_days,
 )
 from chalicelib.settings import Settings
-from chalicelib.store import caselog, cases, catalog, steps, tasks
+from chalicelib.store import cases, catalog, steps, tasks
 from chalicelib.store.models import ApplicationModel, ClaimModel, TaskModel
 from chalicelib.workcalendar import WorkCalendar
 
@@ -487,14 +487,26 @@ def require_correction(settings: Settings, caller: Principal, task: TaskModel,
     return find_task(task.receipt, int(task.stage), task.department)
 
 
+def _task_step(task: TaskModel, change: tasks.Change, record: steps.Record, now: datetime,
+               outbox_: list[dict[str, Any]] | None = None,
+               case_actions: list[Action] | None = None,
+               case_condition: Any = None) -> bool:
+    """A task's change with its audit record and messages, as one step."""
+    return steps.commit(task.receipt, [ApplicationModel.updated_at.set(now), *(case_actions or [])],
+                        case_condition, records=[record], outbox=outbox_ or [], now=now,
+                        also=tasks.updating(task, change))
+
+
 def record_inspection(caller: Principal, task: TaskModel, step: dict[str, Any],
                       now: datetime) -> TaskModel:
     """Record an on-site inspection (现场核查) on an open task; the clock keeps running."""
     record = {**step, "kind": "inspection", "recorded_at": now.isoformat(), "by": caller.subject}
-    tasks.add_step(task, record)
-    caselog.append(task.receipt, "INSPECTION", actor=caller.subject, at=now,
-                   data={"stage": int(task.stage), "department": task.department,
-                         "result": step.get("result")})
+    if not _task_step(task, tasks.step_added(record), steps.Record(
+            "INSPECTION", caller.subject, now, {"stage": int(task.stage),
+                                                "department": task.department,
+                                                "result": step.get("result")}), now):
+        raise tasks.TaskClosed(details={"task": task.task_key})
+    task.refresh(consistent_read=True)
     return task
 
 
@@ -506,82 +518,83 @@ def request_extension(settings: Settings, caller: Principal, task: TaskModel, da
                           f"extensions may total at most {MAX_EXTENSION_DAYS} working days",
                           code="EXTENSION_TOO_LONG")
     request = {"days": days, "reason": reason, "by": caller.subject, "at": now.isoformat()}
-    tasks.request_extension(task, request)
     application = cases.get(task.receipt)
     item = bound_item(application)
     lead = lead_department(item)
-    caselog.append(task.receipt, "EXTENSION_REQUESTED", actor=caller.subject, at=now,
-                   public=False, data={"stage": int(task.stage), "department": task.department,
-                                       "days": days})
-    queues.send(settings.department_queue(lead), task_message(
+    message = steps.message(settings.department_queue(lead), task_message(
         "extension.requested", task, item, settings.public_base_url,
         event_suffix=request["at"], extension={"days": days, "reason": reason}))
+    if not _task_step(task, tasks.extension_requested(request), steps.Record(
+            "EXTENSION_REQUESTED", caller.subject, now,
+            {"stage": int(task.stage), "department": task.department, "days": days},
+            public=False), now, [message]):
+        raise tasks.TaskClosed(details={"task": task.task_key})
+    outbox.deliver(settings, task.receipt)
+    task.refresh(consistent_read=True)
     return task
 
 
 def decide_extension(settings: Settings, caller: Principal, lead: str, task: TaskModel,
                      grant: bool, comment: str, now: datetime) -> TaskModel:
-    """The lead department grants or refuses a pending extension; a grant moves the due date."""
-    application = cases.get(task.receipt, consistent=True)
-    item = bound_item(application)
-    if lead_department(item) != lead:
-        raise Forbidden("只有牵头部门可以批准延期", "only the lead department decides extensions",
-                        code="NOT_LEAD_DEPARTMENT")
-    pending = task.extension
-    if not pending:
-        raise Conflict("没有待审批的延期申请", "no extension request is pending",
-                       code="NO_EXTENSION_PENDING")
-    if pending.get("by") == caller.subject:
-        raise Forbidden("延期申请须由其他人员批准", "an officer cannot grant their own request",
-                        code="SAME_OFFICER")
-    days = int(pending["days"]) if grant else 0
-    new_due = task.due_date
-    if grant:
-        new_due = _iso(due_date(task.opened_at, int(task.working_days),
-                                pauses=pauses_of(list(task.pauses)),
-                                extension_days=int(task.extension_days) + days))
-    record = {**pending, "granted": grant, "decided_by": caller.subject,
-              "decided_at": now.isoformat(), "comment": comment}
-    try:
-        tasks.decide_extension(task, record, granted_days=days, due_date=new_due)
-    except tasks.TaskClosed as exc:
-        raise Conflict("延期申请已处理或办件已办结", "the request was decided or the task closed",
-                       code="NO_EXTENSION_PENDING") from exc
-    if grant:
-        _extend_case(application, new_due, days, now)
-    caselog.append(task.receipt, "EXTENSION_GRANTED" if grant else "EXTENSION_REFUSED",
-                   actor=caller.subject, at=now,
-                   data={"stage": int(task.stage), "department": task.department,
-                         "days": days, "due_date": new_due})
-    if grant:
-        notify(settings, task.receipt, "extended", key=now.isoformat(),
-                detail={"due_date": new_due, "reason": pending.get("reason")})
-        queues.send(settings.department_queue(task.department), task_message(
-            "task.extended", task, item, settings.public_base_url, event_suffix=now.isoformat()))
-    return task
+    """The lead department grants or refuses a pending extension; a grant moves the due date.
 
-
-def _extend_case(application: ApplicationModel, task_due: str, days: int, now: datetime) -> None:
-    """The case cannot finish before its slowest task: move its due date if the task's is later.
-
-    Conditional on the due date read, re-read on a race (two extensions granted at once).
+    The task, the case's due date (it cannot finish before its slowest task), the audit record
+    and the messages are one step, conditional on the due date read.
     """
-    from pynamodb.exceptions import UpdateError
-
     for _ in range(_SETTLE_ATTEMPTS):
+        application = cases.get(task.receipt, consistent=True)
+        item = bound_item(application)
+        if lead_department(item) != lead:
+            raise Forbidden("只有牵头部门可以批准延期",
+                            "only the lead department decides extensions",
+                            code="NOT_LEAD_DEPARTMENT")
+        pending = task.extension
+        if not pending:
+            raise Conflict("没有待审批的延期申请", "no extension request is pending",
+                           code="NO_EXTENSION_PENDING")
+        if pending.get("by") == caller.subject:
+            raise Forbidden("延期申请须由其他人员批准", "an officer cannot grant their own request",
+                            code="SAME_OFFICER")
+        days = int(pending["days"]) if grant else 0
+        new_due = task.due_date
+        if grant:
+            new_due = _iso(due_date(task.opened_at, int(task.working_days),
+                                    pauses=pauses_of(list(task.pauses)),
+                                    extension_days=int(task.extension_days) + days))
+        record = {**pending, "granted": grant, "decided_by": caller.subject,
+                  "decided_at": now.isoformat(), "comment": comment}
         current = application.due_date
-        if current and current >= task_due:
-            return
+        case_actions: list[Action] = []
+        if grant and not (current and current >= new_due):
+            case_actions = [ApplicationModel.due_date.set(new_due),
+                            ApplicationModel.extension_days.add(days)]
         unchanged = (ApplicationModel.due_date == current if current
                      else ApplicationModel.due_date.does_not_exist())
-        try:
-            application.update(actions=[ApplicationModel.due_date.set(task_due),
-                                        ApplicationModel.extension_days.add(days),
-                                        ApplicationModel.updated_at.set(now)],
-                               condition=unchanged)
-            return
-        except UpdateError:
-            application = cases.get(application.receipt, consistent=True)
+        owed = []
+        if grant:
+            extended = TaskModel(task.receipt, task.task_key, **{
+                **task.attribute_values, "due_date": new_due})
+            owed = [notice(settings, task.receipt, "extended", key=now.isoformat(),
+                           detail={"due_date": new_due, "reason": pending.get("reason")}),
+                    steps.message(settings.department_queue(task.department), task_message(
+                        "task.extended", extended, item, settings.public_base_url,
+                        event_suffix=now.isoformat()))]
+        done = _task_step(
+            task, tasks.extension_decided(task, record, granted_days=days, due_date=new_due),
+            steps.Record("EXTENSION_GRANTED" if grant else "EXTENSION_REFUSED", caller.subject,
+                         now, {"stage": int(task.stage), "department": task.department,
+                               "days": days, "due_date": new_due}),
+            now, owed, case_actions, unchanged)
+        if done:
+            outbox.deliver(settings, task.receipt)
+            task.refresh(consistent_read=True)
+            return task
+        task.refresh(consistent_read=True)
+        if task.extension != pending:
+            raise Conflict("延期申请已处理或办件已办结",
+                           "the request was decided or the task closed",
+                           code="NO_EXTENSION_PENDING")
+    raise tasks.TransactionRace(task.receipt)
 
 
 # ---------------------------------------------------------------------------- the applicant

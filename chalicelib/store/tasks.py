@@ -175,22 +175,22 @@ def resume(task: TaskModel, *, due_date: str, now: datetime) -> bool:
     return True
 
 
-def add_step(task: TaskModel, step: dict[str, Any]) -> TaskModel:
+Change = tuple[list[Action], Condition]
+
+
+def step_added(step: dict[str, Any]) -> Change:
     """Record a step (an on-site inspection) on an open task."""
-    _update(task, [TaskModel.steps.set((TaskModel.steps | []).append([step]))],
-            TaskModel.state == OPEN)
-    return task
+    return [TaskModel.steps.set((TaskModel.steps | []).append([step]))], TaskModel.state == OPEN
 
 
-def request_extension(task: TaskModel, request: dict[str, Any]) -> TaskModel:
+def extension_requested(request: dict[str, Any]) -> Change:
     """Record an extension request (延期) on an open task that has none pending."""
-    _update(task, [TaskModel.extension.set(request)],
+    return ([TaskModel.extension.set(request)],
             (TaskModel.state == OPEN) & TaskModel.extension.does_not_exist())
-    return task
 
 
-def decide_extension(task: TaskModel, record: dict[str, Any], *, granted_days: int,
-                     due_date: str) -> TaskModel:
+def extension_decided(task: TaskModel, record: dict[str, Any], *, granted_days: int,
+                      due_date: str) -> Change:
     """Grant or refuse the pending extension; a grant moves the due date.
 
     Conditional on the very request being decided still pending, so two lead officers never
@@ -206,9 +206,17 @@ def decide_extension(task: TaskModel, record: dict[str, Any], *, granted_days: i
                     TaskModel.due_date.set(due_date),
                     TaskModel.due_sort.set(due_sort(str(task.state), due_date, task.receipt,
                                                     task.task_key))]
-    _update(task, actions, (TaskModel.extension == task.extension)
-            & TaskModel.state.is_in(OPEN, CORRECTION))
-    return task
+    return actions, ((TaskModel.extension == task.extension)
+                     & TaskModel.state.is_in(OPEN, CORRECTION))
+
+
+def updating(task: TaskModel, change: Change) -> Callable[[TransactWrite], None]:
+    """A task's change as part of a step's transaction (``store/steps.py``)."""
+    actions, condition = change
+
+    def add(tx: TransactWrite) -> None:
+        tx.update(task, actions=actions, condition=condition)
+    return add
 
 
 def cancel(task: TaskModel, *, now: datetime, reason: dict[str, Any]) -> bool:
