@@ -70,15 +70,15 @@ class Crash(BaseException):
 
 @dataclass
 class Injector:
-    """Counts AWS calls; raises ``Crash`` at the ``at``-th one (0: never)."""
+    """Counts AWS calls; raises ``Crash`` at each call numbered in ``at``."""
 
-    at: int = 0
+    at: frozenset[int] = frozenset()
     calls: int = 0
     fired: bool = False
     harness: int = 0  # > 0 while the test harness itself (SQS as Lambda polls it) calls AWS
 
-    def arm(self, at: int) -> None:
-        self.at, self.calls, self.fired = at, 0, False
+    def arm(self, *at: int) -> None:
+        self.at, self.calls, self.fired = frozenset(at), 0, False
 
 
 @contextmanager
@@ -89,7 +89,7 @@ def injected(injector: Injector) -> Iterator[None]:
         if _HARNESS[0]:
             return original(client, operation, params)
         injector.calls += 1
-        if injector.calls == injector.at:
+        if injector.calls in injector.at:
             injector.fired = True
             raise Crash(f"crash at AWS call {injector.calls}: {operation}")
         return original(client, operation, params)
@@ -181,11 +181,16 @@ def pump(settings: Settings, receipt: str, now: datetime, world: World, *,
 
 
 def once_more(action: Callable[[], Any]) -> Any:
-    """Do ``action``; if the process died, the client (or officer) tries once more."""
-    try:
-        return action()
-    except Crash:
-        return action()
+    """Do ``action``; if the process died, the client (or officer) tries again.
+
+    Once per injected crash: with a second crash the retry itself may die.
+    """
+    for _ in range(2):
+        try:
+            return action()
+        except Crash:
+            pass
+    return action()
 
 
 def lifecycle(settings: Settings, pki: Any, item: dict[str, Any], body: bytes,
@@ -329,19 +334,34 @@ def _clean_run(settings: Settings, pki: Any, make: Any) -> tuple[int, int]:
     return injector.calls, sms_count(receipt)
 
 
+FULL = os.environ.get("ONESTOP_CRASH_SWEEP") == "all"
+
+
+def _points(total: int, pairs: bool) -> list[tuple[int, ...]]:
+    """Every crash point (or a sample); for pairs, a second crash later on, during recovery."""
+    rng = random.Random(9)
+    if not pairs:
+        points = list(range(1, total + 1))
+        return [(k,) for k in (points if FULL else sorted(rng.sample(points, min(12, total))))]
+    chosen = []
+    for _ in range(40 if FULL else 4):
+        first = rng.randrange(1, total)
+        chosen.append((first, rng.randrange(first + 1, total + 40)))
+    return chosen
+
+
+@pytest.mark.parametrize("pairs", [False, True], ids=["one crash", "a crash in recovery"])
 def test_a_crash_at_any_aws_call_loses_or_sticks_nothing(settings, trusted, sweep_case,
-                                                         monkeypatch) -> None:
+                                                         monkeypatch, pairs) -> None:
     monkeypatch.setattr(notifications, "RETRY_DELAYS", (0, 0, 0, 0))
     total, sms = _clean_run(settings, trusted, sweep_case)
-    points = list(range(1, total + 1))
-    if os.environ.get("ONESTOP_CRASH_SWEEP") != "all":
-        points = sorted(random.Random(9).sample(points, min(12, len(points))))
-    failures: dict[int, list[str]] = {}
+    points = _points(total, pairs)
+    failures: dict[tuple[int, ...], list[str]] = {}
     duplicates = fired = 0
     injector = Injector()
     for k in points:
         item, body, answer, counters = sweep_case()
-        injector.arm(k)
+        injector.arm(*k)
         with injected(injector):
             receipt, world = lifecycle(settings, trusted, item, body, answer, NOW)
         assert receipt is not None
@@ -350,6 +370,7 @@ def test_a_crash_at_any_aws_call_loses_or_sticks_nothing(settings, trusted, swee
         if wrong:
             failures[k] = wrong
         duplicates += max(0, sms_count(receipt) - sms)
-    print(f"\ncrash points: {len(points)} of {total} AWS calls ({fired} fired); inconsistencies: "
-          f"{len(failures)}; duplicate sends: {duplicates}")
+    print(f"\n{'crash pairs' if pairs else 'crash points'}: {len(points)} over {total} AWS "
+          f"calls ({fired} fired); inconsistencies: {len(failures)}; duplicate sends: "
+          f"{duplicates}")
     assert failures == {}
