@@ -12,14 +12,13 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from pynamodb.connection import Connection
-from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.exceptions import DoesNotExist, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.errors import Conflict, RetryableError
-from chalicelib.store.models import ApplicationModel, TaskModel
+from chalicelib.store.models import TaskModel
 
 OPEN = "open"  # the department works on it; its clock runs
 CORRECTION = "correction"  # 补正 requested: the clock stopped until the applicant answers
@@ -66,29 +65,6 @@ def new_task(receipt: str, stage: int, department: str, *, due_date: str, workin
                      open_shard=shard(receipt))
 
 
-def open_stage(receipt: str, tasks: Sequence[TaskModel], case_actions: list[Action],
-               case_condition: Condition) -> bool:
-    """Move the case and create the stage's tasks in one transaction.
-
-    Returns False when ``case_condition`` did not hold or a task already existed: someone else
-    opened this stage (a redelivery, or the other department that decided at the same time).
-    """
-    connection = Connection(region=TaskModel.Meta.region, host=TaskModel.Meta.host)
-    try:
-        with TransactWrite(connection=connection) as tx:
-            tx.update(ApplicationModel(receipt), actions=case_actions, condition=case_condition)
-            for task in tasks:
-                tx.save(task, condition=TaskModel.task_key.does_not_exist())
-    except TransactWriteError as exc:
-        reasons = _cancellation_codes(exc)
-        if "TransactionConflict" in reasons:
-            raise TransactionRace(receipt) from exc
-        if "ConditionalCheckFailed" in reasons:
-            return False
-        raise
-    return True
-
-
 def for_case(receipt: str, *, consistent: bool = True) -> list[TaskModel]:
     """Every task of a case, stage by stage (strongly consistent by default)."""
     return list(TaskModel.query(receipt, consistent_read=consistent))
@@ -114,17 +90,6 @@ def _decide_actions(task: TaskModel, decision: str, by: str, detail: dict[str, A
     if early_days is not None:
         actions.append(TaskModel.early_days.set(early_days))
     return actions
-
-
-def decide(task: TaskModel, decision: str, *, by: str, detail: dict[str, Any], now: datetime,
-           early_days: int | None, from_states: Iterable[str] = (OPEN,)) -> TaskModel:
-    """Close a task with a decision, if it is still in one of ``from_states``.
-
-    Raises ``TaskClosed`` (409) when it is not: decided by a colleague, cancelled, or paused.
-    """
-    _update(task, _decide_actions(task, decision, by, detail, now, early_days),
-            TaskModel.state.is_in(*from_states))
-    return task
 
 
 def deciding(task: TaskModel, decision: str, *, by: str, detail: dict[str, Any], now: datetime,
@@ -222,8 +187,8 @@ def updating(task: TaskModel, change: Change) -> Callable[[TransactWrite], None]
 def cancel(task: TaskModel, *, now: datetime, reason: dict[str, Any]) -> bool:
     """Close a task whose case ended elsewhere; False if it was already closed."""
     try:
-        decide(task, CANCELLED, by="workflow", detail=reason, now=now, early_days=None,
-               from_states=(OPEN, CORRECTION))
+        _update(task, _decide_actions(task, CANCELLED, "workflow", reason, now, None),
+                TaskModel.state.is_in(OPEN, CORRECTION))
     except TaskClosed:
         return False
     return True
@@ -262,13 +227,3 @@ def _update(task: TaskModel, actions: list[Action], condition: Condition) -> Non
         if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
             raise TaskClosed(details={"task": task.task_key}) from exc
         raise
-
-
-def _cancellation_codes(exc: TransactWriteError) -> set[str]:
-    reasons = getattr(exc, "cancellation_reasons", None) or []
-    codes = {getattr(r, "code", None) for r in reasons if r is not None}
-    if not codes:
-        # Older botocore shapes: the codes are only in the message.
-        message = str(getattr(exc, "cause_response_message", "") or exc)
-        codes = {c for c in ("ConditionalCheckFailed", "TransactionConflict") if c in message}
-    return {c for c in codes if c}
