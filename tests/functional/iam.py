@@ -82,17 +82,18 @@ class Recorder:
         with self.lock:
             self.calls.append((call, requests))
 
-    def clear(self) -> None:
+    def mark(self) -> int:
+        """Where the calls made from now on start (for ``since``)."""
         with self.lock:
-            self.calls.clear()
+            return len(self.calls)
 
-    def functions(self) -> set[str]:
-        return {call.function for call, _ in self.calls}
+    def functions(self, since: int = 0) -> set[str]:
+        return {call.function for call, _ in self.calls[since:]}
 
-    def denied(self) -> list[str]:
+    def denied(self, since: int = 0) -> list[str]:
         """Every recorded call some part of which the function's policy does not allow."""
         found: dict[str, None] = {}
-        for call, requests in list(self.calls):
+        for call, requests in self.calls[since:]:
             policy = load_policy(call.function)
             for request in requests:
                 verdict = evaluate(policy, request)
@@ -101,6 +102,19 @@ class Recorder:
                           f"{dict(request.context) or ''} ({verdict}; "
                           f"{call.service}.{call.operation} {call.params})"] = None
         return list(found)
+
+    def summary(self) -> list[str]:
+        """Denied (function, action, resource) across every recorded call, with counts."""
+        counts: dict[tuple[str, str, str, str], int] = {}
+        for call, requests in self.calls:
+            policy = load_policy(call.function)
+            for request in requests:
+                verdict = evaluate(policy, request)
+                if verdict != "allow":
+                    key = (call.function, request.action, request.resource, verdict)
+                    counts[key] = counts.get(key, 0) + 1
+        return [f"{f}: {a} on {r} ({v}; {n} call{'s' if n > 1 else ''})"
+                for (f, a, r, v), n in sorted(counts.items())]
 
 
 RECORDER = Recorder()

@@ -36,12 +36,10 @@ def recorder(api: Any) -> Iterator[iam.Recorder]:
     from app import app
 
     recorder = iam.install(app)
-    recorder.clear()
     sqs = boto3.client("sqs", region_name=REGION)
     for queue in Queue:  # other modules' messages share the session's queues
         sqs.purge_queue(QueueUrl=_url(names.queue_name("local", queue)))
     yield recorder
-    recorder.clear()
 
 
 def _url(queue: str) -> str:
@@ -116,6 +114,7 @@ def test_every_call_of_a_lifecycle_is_allowed_by_its_functions_policy(
         api: Any, pki: Any, recorder: iam.Recorder, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
     settings = runtime.ready()
+    since = recorder.mark()
     receipt = submit(api, pki, tmp_path)
     # Officers decide every task the departments are sent, stage after stage.
     for _ in range(6):
@@ -151,8 +150,8 @@ def test_every_call_of_a_lifecycle_is_allowed_by_its_functions_policy(
     scheduled(Function.SUPERVISE, now + timedelta(days=1))
     pump()
 
-    assert recorder.functions() >= {f.value for f in Function}, recorder.functions()
-    denied = recorder.denied()
+    assert recorder.functions(since) >= {f.value for f in Function}, recorder.functions(since)
+    denied = recorder.denied(since)
     assert not denied, "AWS calls the function's policy does not allow:\n" + "\n".join(denied)
 
 
