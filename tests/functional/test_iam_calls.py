@@ -25,7 +25,7 @@ from chalicelib.store import cases, tasks
 from tests.functional import iam
 from tests.functional.applicants import draft, envelope, openssl_cms_sign, upload_materials
 from tests.functional.conftest import REGION
-from tests.functional.test_workflow import bearer, officer
+from tests.functional.test_workflow import JOINT, accepted_case, bearer, officer, pilot
 from tools.lambda_shim import scheduled_event, sqs_event
 
 APPROVE = {"comment": "材料齐全，符合法定条件，准予许可"}
@@ -115,26 +115,15 @@ def test_every_call_of_a_lifecycle_is_allowed_by_its_functions_policy(
         monkeypatch: pytest.MonkeyPatch) -> None:
     settings = runtime.ready()
     since = recorder.mark()
+    # An online application of one department, submitted and verified.
     receipt = submit(api, pki, tmp_path)
-    # Officers decide every task the departments are sent, stage after stage.
-    for _ in range(6):
-        pump()
-        status = cases.get(receipt, consistent=True).status
-        if status not in (Status.RECEIVED.value, Status.ACCEPTED.value,
-                          Status.IN_REVIEW.value):
-            break
-        for department in _departments(receipt):
-            for task in department_tasks(department, receipt):
-                if task["kind"] not in ("task.opened", "task.resumed"):
-                    continue
-                path = f"/departments/{department}/tasks/{receipt}/{task['stage']}/approve"
-                answer = api.http.post(path, body=json.dumps(APPROVE, ensure_ascii=False),
-                                       headers={**bearer(settings, officer(department)),
-                                                "Content-Type": "application/json"})
-                assert answer.status_code in (200, 201), answer.body[:500]
-    pump()
-    case = cases.get(receipt, consistent=True)
-    assert case.status == Status.APPROVED.value, case.status
+    assert review(api, settings, receipt) == Status.APPROVED.value
+    # Two stages (three departments in parallel, then one), from the route step on.
+    joint = open_case(settings, pilot(JOINT))
+    assert review(api, settings, joint) == Status.APPROVED.value
+    # A denial ends the case and cancels the other departments' tasks.
+    denied_case = open_case(settings, pilot(JOINT))
+    assert review(api, settings, denied_case, deny="hbj") == Status.DENIED.value
     # The applicant reads the case; the public reads the statistics.
     api.http.get(f"/track/{receipt}")
     api.http.get("/stats")
@@ -153,6 +142,39 @@ def test_every_call_of_a_lifecycle_is_allowed_by_its_functions_policy(
     assert recorder.functions(since) >= {f.value for f in Function}, recorder.functions(since)
     denied = recorder.denied(since)
     assert not denied, "AWS calls the function's policy does not allow:\n" + "\n".join(denied)
+
+
+def open_case(settings: Any, item: dict[str, Any]) -> str:
+    """A case as verification leaves it, and its route message (test_workflow's helper)."""
+    receipt = accepted_case(settings, item, now=datetime.now(UTC))
+    sqs = boto3.client("sqs", region_name=REGION)
+    sqs.send_message(QueueUrl=_url(names.queue_name("local", Queue.ROUTE)),
+                     MessageBody=json.dumps({"kind": "open", "receipt": receipt}))
+    return receipt
+
+
+def review(api: Any, settings: Any, receipt: str, *, deny: str | None = None) -> str:
+    """Officers decide every task their departments are sent, stage after stage, through the
+    API; ``deny``'s officer denies. Returns the final status."""
+    for _ in range(6):
+        pump()
+        status = str(cases.get(receipt, consistent=True).status)
+        if status not in (Status.RECEIVED.value, Status.ACCEPTED.value,
+                          Status.IN_REVIEW.value):
+            return status
+        for department in sorted(_departments(receipt)):
+            for task in department_tasks(department, receipt):
+                if task["kind"] not in ("task.opened", "task.resumed"):
+                    continue
+                verb, body = (("deny", {"reason": "申请材料与现场核查情况不符，不予许可"})
+                              if department == deny else ("approve", APPROVE))
+                path = f"/departments/{department}/tasks/{receipt}/{task['stage']}/{verb}"
+                answer = api.http.post(path, body=json.dumps(body, ensure_ascii=False),
+                                       headers={**bearer(settings, officer(department)),
+                                                "Content-Type": "application/json"})
+                assert answer.status_code in (200, 201, 409), answer.body[:500]
+    pump()
+    return str(cases.get(receipt, consistent=True).status)
 
 
 def _departments(receipt: str) -> set[str]:
