@@ -391,7 +391,9 @@ def policy(function: Function, stage: str, account: str = "*",
     elif function is Function.SWEEP:
         allow("ReadTables", read, table(Table.APPLICATIONS, indexes=True))
         allow("WriteTables", ["dynamodb:UpdateItem"], table(Table.APPLICATIONS))
-        allow("Enqueue", send, [queue(Queue.VERIFY)])
+        # Re-sending a stuck application is what intake would have done next: the verify
+        # message and the applicant's "received" notification (submission.enqueue_verify).
+        allow("Enqueue", send, [queue(Queue.VERIFY), queue(Queue.NOTIFY)])
     return {"Version": "2012-10-17", "Statement": statements}
 
 

@@ -59,6 +59,8 @@ PILOT_CASES_PER_YEAR = 4_200  # 16,800 online cases, July 2004 to mid-2008
 LATE, ON_DUE_DAY = 0.01, 0.35
 CORRECTION, DENIAL, DENIAL_WITHOUT_REASON = 0.04, 0.03, 0.15
 WEEKEND_SHARE = 0.15  # online submissions come in at weekends too, fewer
+# Officer tokens live 30 real minutes; renew them well before (monotonic seconds).
+TOKEN_RENEWAL = 20 * 60
 UNSET = datetime(1970, 1, 1, tzinfo=UTC)
 
 log = logging.getLogger("onestop.simulate")
@@ -293,6 +295,7 @@ class Simulation:
         self.cases: dict[str, Case] = {}
         self.events: list[tuple[datetime, int, str, dict[str, Any]]] = []
         self._order = itertools.count()
+        # Officer tokens by department, with the monotonic time they were minted.
         self._tokens: dict[str, tuple[float, dict[str, str]]] = {}
 
     # ------------------------------------------------------------------ set-up
@@ -514,12 +517,17 @@ class Simulation:
         it expires in real time) and the simulated time of the request."""
         from chalicelib.principal import Principal, Role
 
-        issued, headers = self._tokens.get(department, (0.0, {}))
-        if time.monotonic() - issued > 20 * 60:
+        # No token yet means "mint one now": ``time.monotonic()`` counts from an arbitrary
+        # origin (boot, on Linux), so a start of 0.0 would mint nothing for the first
+        # twenty minutes of a machine's life.
+        cached = self._tokens.get(department)
+        if cached is None or time.monotonic() - cached[0] > TOKEN_RENEWAL:
             headers = {**self._token(Principal(Role.OFFICER, f"fp:sim-officer-{department}",
                                                department, "科员")),
                        "Content-Type": "application/json"}
             self._tokens[department] = (time.monotonic(), headers)
+        else:
+            headers = cached[1]
         return {**headers, "X-Onestop-Test-Now": self.clock.now.isoformat()}
 
     def _token(self, principal: Any) -> dict[str, str]:

@@ -90,3 +90,26 @@ def api(trusted):
 
     with Client(app, stage_name="local", project_dir=str(ROOT)) as client:
         yield client
+
+
+@pytest.fixture(scope="session", autouse=True)
+def iam_calls() -> Iterator[None]:
+    """Record every AWS call a Lambda function makes in the functional run (tests/functional/
+    iam.py); the terminal summary lists those its policy file does not allow."""
+    from app import app
+    from tests.functional import iam
+
+    iam.install(app)
+    yield
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    from tests.functional import iam
+
+    if not iam.RECORDER.calls:
+        return
+    denied = iam.RECORDER.summary()
+    terminalreporter.write_sep("-", f"IAM: {len(iam.RECORDER.calls)} AWS calls by Lambda "
+                                    f"functions, {len(denied)} not allowed by their policy")
+    for line in denied:
+        terminalreporter.write_line(line)
