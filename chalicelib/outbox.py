@@ -1,10 +1,10 @@
 """The outbox relay: deliver what a committed step owes (see ``chalicelib/store/steps.py``).
 
 A step's transaction stores its messages on the case; right after the commit the step calls
-``deliver``, and the sweeper (``sweep_outbox``, every minute) calls it for any case whose outbox
-is older than a minute, should the step's process have died in between. Delivery is at least
-once: a crash after a send and before the outbox is cleared sends that entry again, and every
-receiver deduplicates on the id the step fixed (the notify step's per-(event, channel) claims,
+``deliver``, and the sweeper (``sweep_outbox``, every minute) has the route worker call it for
+any case whose outbox is older than a minute, should the step's process have died in between.
+Delivery is at least once: a crash after a send and before the outbox is cleared sends that
+entry again, and every receiver deduplicates on the id the step fixed (the notify step's per-(event, channel) claims,
 the statistics' per-event claims, the route step's conditional moves, ``event_id`` for the
 departments).
 """
@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib import queues, stats
+from chalicelib.names import Queue
 from chalicelib.settings import Settings
 from chalicelib.store import cases, steps, tasks
 from chalicelib.store.models import ApplicationModel
@@ -57,10 +58,15 @@ def deliver(settings: Settings, receipt: str, *, rounds: int = 5) -> int:
 
 
 def sweep(settings: Settings, now: datetime, *, grace: timedelta = timedelta(minutes=1)) -> int:
-    """Deliver the outboxes older than ``grace`` (their step's process died before it could)."""
+    """Hand the outboxes older than ``grace`` (their step's process died) to the route worker.
+
+    The sweeper only finds them and sends ``{"kind": "relay"}``: the route worker, which holds
+    the permissions the entries need, delivers them. So the sweeper's own policy is a Query on
+    one sparse index and a SendMessage to one queue.
+    """
     owing = steps.owing(now - grace)
     for receipt in owing:
-        deliver(settings, receipt)
+        queues.send(settings.queue(Queue.ROUTE), {"kind": "relay", "receipt": receipt})
     if owing:
         log.warning("outbox swept", extra={"count": len(owing)})
     return len(owing)

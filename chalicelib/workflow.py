@@ -202,7 +202,8 @@ def handle(settings: Settings, message: dict[str, Any], now: datetime) -> None:
     """Act on one route message (idempotent: every kind may be delivered twice).
 
     ``open``: open an accepted case. ``settle``: re-evaluate a case (a backstop that any
-    operator or sweeper may send). ``issue``: issue the licence of an approved case.
+    operator may send). ``issue``: issue the licence of an approved case. ``relay``: deliver
+    what a case's outbox still owes (sent by the sweeper).
     """
     kind = message.get("kind")
     receipt = message.get("receipt")
@@ -212,6 +213,8 @@ def handle(settings: Settings, message: dict[str, Any], now: datetime) -> None:
         open_case(settings, receipt, now)
     elif kind == "settle":
         settle(settings, receipt, now, actor="route")
+    elif kind == "relay":
+        outbox.deliver(settings, receipt)
     elif kind == "issue":
         from chalicelib import licence
 

@@ -354,7 +354,10 @@ def policy(function: Function, stage: str, account: str = "*",
         # The licence names its holder as the signed application does.
         allow("ReadApplications", ["s3:GetObject"], [bucket(Bucket.UPLOADS)])
         allow("Consume", consume, [queue(Queue.ROUTE)])
-        allow("Enqueue", send, [queue(Queue.NOTIFY), dept_queues])
+        # Relaying an outbox (the sweeper's hand-off) sends whatever the step owed: the verify
+        # message of an application, a licence's "issue", notifications, department tasks.
+        allow("Enqueue", send, [queue(Queue.VERIFY), queue(Queue.ROUTE), queue(Queue.NOTIFY),
+                                dept_queues])
         allow("PlatformKey", ["kms:Sign", "kms:GetPublicKey"], [key], key_condition)
     elif function is Function.NOTIFY:
         allow("ReadTables", read, table(Table.APPLICATIONS) + table(Table.CLAIMS)
@@ -389,11 +392,10 @@ def policy(function: Function, stage: str, account: str = "*",
         # Signs audit chain heads with the platform key.
         allow("PlatformKey", ["kms:Sign", "kms:DescribeKey"], [key], key_condition)
     elif function is Function.SWEEP:
-        allow("ReadTables", read, table(Table.APPLICATIONS, indexes=True))
-        allow("WriteTables", ["dynamodb:UpdateItem"], table(Table.APPLICATIONS))
-        # Re-sending a stuck application is what intake would have done next: the verify
-        # message and the applicant's "received" notification (submission.enqueue_verify).
-        allow("Enqueue", send, [queue(Queue.VERIFY), queue(Queue.NOTIFY)])
+        # It only finds the cases whose outbox is owed (a sparse index) and hands each to the
+        # route worker, which delivers it (chalicelib/outbox.py).
+        allow("ReadTables", ["dynamodb:Query"], table(Table.APPLICATIONS, indexes=True))
+        allow("Enqueue", send, [queue(Queue.ROUTE)])
     return {"Version": "2012-10-17", "Statement": statements}
 
 

@@ -15,7 +15,7 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
-from chalicelib import clients, outbox, queues, runtime, storage, verification
+from chalicelib import clients, outbox, queues, runtime, storage, verification, workflow
 from chalicelib.catalog import load_services
 from chalicelib.contract import Status
 from chalicelib.names import Bucket, Queue
@@ -98,6 +98,13 @@ def test_killed_between_store_and_queue_then_swept(server, pki, tmp_path) -> Non
     # Within the grace period the sweeper leaves it alone (the API may still be sending).
     assert outbox.sweep(settings, datetime.now(UTC)) == 0
     assert outbox.sweep(settings, datetime.now(UTC) + timedelta(minutes=2)) == 1 + len(before)
+    # The sweeper hands the case to the route worker, which delivers its outbox.
+    route_url = queues.queue_url(settings.queue(Queue.ROUTE))
+    relays = [json.loads(m["Body"]) for m in sqs.receive_message(
+        QueueUrl=route_url, MaxNumberOfMessages=10).get("Messages", [])]
+    assert {"kind": "relay", "receipt": receipt} in relays
+    for relay in relays:
+        workflow.handle(settings, relay, datetime.now(UTC))
     messages = sqs.receive_message(QueueUrl=verify_url)["Messages"]
     assert {"receipt": receipt} in [json.loads(m["Body"]) for m in messages]
     assert steps.owing(datetime.now(UTC) + timedelta(minutes=2)) == []
