@@ -4,9 +4,9 @@ A step's transaction stores its messages on the case; right after the commit the
 ``deliver``, and the sweeper (``sweep_outbox``, every minute) has the route worker call it for
 any case whose outbox is older than a minute, should the step's process have died in between.
 Delivery is at least once: a crash after a send and before the outbox is cleared sends that
-entry again, and every receiver deduplicates on the id the step fixed (the notify step's per-(event, channel) claims,
-the statistics' per-event claims, the route step's conditional moves, ``event_id`` for the
-departments).
+entry again, and every receiver deduplicates on the id the step fixed (the notify step's
+per-(event, channel) claims, the statistics' per-event claims, the route step's conditional
+moves, ``event_id`` for the departments).
 """
 
 from __future__ import annotations
