@@ -205,3 +205,23 @@ class PortalServer(ThreadingHTTPServer):
     def stop(self) -> None:
         self.shutdown()
         self.server_close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m tools.portal deps|build``: what ``make test`` and ``make run`` need."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Install or build the portal.")
+    parser.add_argument("what", choices=("deps", "build"))
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(name)s %(message)s")
+    try:
+        ensure_dependencies() if args.what == "deps" else build()
+    except PortalBuildError as exc:
+        log.error("%s", exc)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
