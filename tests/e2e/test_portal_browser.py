@@ -87,6 +87,26 @@ def serious_violations(page: Any) -> list[dict[str, Any]]:
     return found
 
 
+def test_portal_is_served_next_to_the_api_with_a_strict_csp(stack: Stack) -> None:
+    url = portal(stack)
+    assert url.startswith("http://127.0.0.1:")
+    index = stack.http.get(url + "/", timeout=10)
+    assert index.status_code == 200
+    csp = index.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp
+    assert "'unsafe-inline'" not in csp and "'unsafe-eval'" not in csp
+    # Every script is a file of the portal's own: nothing inline for the CSP to allow.
+    scripts = re.findall(r"<script\b([^>]*)>(.*?)</script>", index.text, re.S)
+    assert scripts and all("src=" in attrs and not body.strip() for attrs, body in scripts)
+    assert "style=" not in index.text and "<style" not in index.text
+    # /api/… reaches the API: one origin, so no CORS is needed.
+    proxied = stack.http.get(url + "/api/departments", timeout=10)
+    direct = stack.http.get(stack.api + "/departments", timeout=10)
+    assert proxied.status_code == 200 and proxied.json() == direct.json()
+    missing = stack.http.get(url + "/api/services/no-such-item", timeout=10)
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "UNKNOWN_SERVICE"
+
+
 def test_search_open_item_and_read_the_eight_standards_in_chinese(page: Any,
                                                                    stack: Stack) -> None:
     response = page.goto(portal(stack) + "/")
