@@ -7,8 +7,11 @@ Screenshots of each page go to ``.local/screens/`` for a reviewer.
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -160,6 +163,32 @@ def test_track_shows_the_api_error_in_plain_chinese(page: Any, stack: Stack) -> 
     screenshot(page, "track-error")
     # A 404 is logged by the browser as a failed resource; nothing else may be.
     assert [p for p in page.problems if "404" not in p] == []
+
+
+def test_track_a_real_case_in_review(page: Any, stack: Stack) -> None:
+    # Submitted the way the banner tells a newcomer to (the portal's own apply page is next).
+    example = stack.state["demo"]["example"].replace("{api}", stack.api).split()[1:]
+    done = subprocess.run([sys.executable, "-m", "tools.client", *example], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    accepted = json.loads(done.stdout)
+    receipt, code = accepted["receipt"], accepted["tracking_code"]
+    stack.wait_for(lambda: stack.http.get(f"{stack.api}/track/{receipt}", params={"code": code},
+                                          timeout=10).json()["status"] == "IN_REVIEW")
+
+    page.goto(portal(stack) + "/#/track")
+    page.get_by_label("回执编号").fill(receipt)
+    page.get_by_label("查询码").fill(code)
+    page.get_by_role("button", name="查询").click()
+    status = page.get_by_test_id("status")
+    status.wait_for()
+    assert status.inner_text() == "审查中"
+    timeline = page.locator("ol.timeline").inner_text()
+    assert "已受理" in timeline and "审查中" in timeline and "已通知申请人" in timeline
+    assert re.search(r"剩余 \d+ 个工作日", page.locator("section").inner_text())
+    assert serious_violations(page) == []
+    screenshot(page, "track")
+    assert page.problems == []
 
 
 def test_narrow_screen_keeps_search_usable(browser: Any, stack: Stack) -> None:
