@@ -83,6 +83,7 @@ export interface TrackEntry {
   at: string
   event: string
   about?: string
+  channel?: string
 }
 
 export interface TrackView {

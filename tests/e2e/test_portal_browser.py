@@ -184,8 +184,8 @@ def test_track_a_real_case_in_review(page: Any, stack: Stack) -> None:
     status.wait_for()
     assert status.inner_text() == "审查中"
     timeline = page.locator("ol.timeline").inner_text()
-    assert "已受理" in timeline and "审查中" in timeline and "已通知申请人" in timeline
-    assert re.search(r"剩余 \d+ 个工作日", page.locator("section").inner_text())
+    assert "已受理" in timeline and "审查中" in timeline and "已通知申请人（" in timeline
+    assert re.search(r"剩余 \d+ 个工作日，应于", page.locator("section").inner_text())
     assert serious_violations(page) == []
     screenshot(page, "track")
     assert page.problems == []
