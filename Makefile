@@ -23,7 +23,7 @@ run: $(STAMP)
 
 ## test: the whole suite: the portal's unit tests (vitest), then pytest (unit, functional on
 ## moto, end-to-end over HTTP, the portal in headless chromium)
-test: $(STAMP) portal-deps
+test: $(STAMP) portal
 	cd portal && npm test
 	$(PY) -m pytest
 
