@@ -89,10 +89,26 @@ describe('item', () => {
 })
 
 describe('track', () => {
+  it('shows status, open tasks and the timeline in Chinese', async () => {
+    routes['/api/track/R1'] = { receipt: 'R1', status: 'IN_REVIEW', reason: null, reason_text: null,
+      service_code: 'x', received_at: '2026-12-01T10:00:00+08:00', updated_at: '2026-12-01T10:00:00+08:00',
+      due_date: '2026-12-16', tasks: [{ department: 'jmj', department_name: '市经济贸易局', stage: 1,
+        state: 'OPEN', due_date: '2026-12-16', working_days_left: 10, clock: 'running' }],
+      timeline: [{ seq: 1, at: '2026-12-01T10:00:00+08:00', event: 'ACCEPTED' },
+        { seq: 2, at: '2026-12-01T10:00:01+08:00', event: 'NOTIFIED', channel: 'sms' }] }
+    stubFetch()
+    const { wrapper } = await mountAt('/track?receipt=R1&code=C')
+    expect(wrapper.find('[data-testid=status]').text()).toBe('审查中')
+    expect(wrapper.text()).toContain('市经济贸易局 — 剩余 10 个工作日，应于 2026-12-16 前办结')
+    expect(wrapper.find('ol.timeline').text()).toContain('已受理')
+    expect(wrapper.find('ol.timeline').text()).toContain('已通知申请人（短信）')
+  })
+
+
   it('shows the API error in plain words', async () => {
     stubFetch()
     const { wrapper } = await mountAt('/track')
-    await wrapper.find('#receipt').setValue('R1')
+    await wrapper.find('#receipt').setValue('R404')
     await wrapper.find('#code').setValue('WRONG')
     await wrapper.find('form').trigger('submit')
     await flushPromises()
