@@ -2,6 +2,7 @@ import { createRouter, createWebHashHistory, type RouterHistory } from 'vue-rout
 import HomeView from './views/HomeView.vue'
 import ServiceView from './views/ServiceView.vue'
 import TrackView from './views/TrackView.vue'
+import NotFoundView from './views/NotFoundView.vue'
 
 // Hash history: the built files are plain objects in a bucket, with no rewrite rules needed.
 export function makeRouter(history: RouterHistory = createWebHashHistory()) {
@@ -11,6 +12,7 @@ export function makeRouter(history: RouterHistory = createWebHashHistory()) {
       { path: '/', name: 'home', component: HomeView },
       { path: '/services/:code', name: 'service', component: ServiceView, props: true },
       { path: '/track', name: 'track', component: TrackView },
+      { path: '/:rest(.*)*', name: 'not-found', component: NotFoundView },
     ],
   })
 }

@@ -88,6 +88,14 @@ describe('item', () => {
   })
 })
 
+describe('not found', () => {
+  it('says so in plain words', async () => {
+    stubFetch()
+    const { wrapper } = await mountAt('/no/such/page')
+    expect(wrapper.find('h1').text()).toBe('页面不存在')
+  })
+})
+
 describe('track', () => {
   it('shows status, open tasks and the timeline in Chinese', async () => {
     routes['/api/track/R1'] = { receipt: 'R1', status: 'IN_REVIEW', reason: null, reason_text: null,
