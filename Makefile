@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt pyproject.toml | sha1sum | cut -c1-12)
 STAGE ?= dev
 
-.PHONY: run test lint format infra package deploy bench simulate clean
+.PHONY: run test portal portal-deps lint format infra package deploy bench simulate clean
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -16,13 +16,24 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
-## run: the local pilot stack (embedded AWS, API on http://127.0.0.1:8000, workers)
+## run: the local pilot stack (embedded AWS, API on http://127.0.0.1:8000, workers,
+## the portal on http://127.0.0.1:8001)
 run: $(STAMP)
 	$(PY) -m tools.stack
 
-## test: the whole suite (unit, functional on moto, end-to-end over HTTP)
-test: $(STAMP)
+## test: the whole suite: the portal's unit tests (vitest), then pytest (unit, functional on
+## moto, end-to-end over HTTP, the portal in headless chromium)
+test: $(STAMP) portal
+	cd portal && npm test
 	$(PY) -m pytest
+
+## portal-deps: npm ci in portal/ when node_modules is missing or from another lock file
+portal-deps: $(STAMP)
+	$(PY) -m tools.portal deps
+
+## portal: build portal/dist (make run does it too)
+portal: portal-deps
+	$(PY) -m tools.portal build
 
 ## lint: ruff and mypy (chalicelib), generated files up to date, templates clean
 lint: $(STAMP)
@@ -60,4 +71,4 @@ simulate: $(STAMP)
 	$(PY) -m tools.simulate $(ARGS)
 
 clean:
-	rm -rf build .local .pytest_cache .mypy_cache .ruff_cache
+	rm -rf build .local portal/dist .pytest_cache .mypy_cache .ruff_cache

@@ -38,12 +38,13 @@ class ClientError(OnestopError):
 
     def body(self) -> dict[str, Any]:
         """The contract's error body: ``{"error": {"code", "message", ...}}``."""
+        # Details come first: a detail named like a contract key must not replace the code.
         error: dict[str, Any] = {
+            **self.details,
             "code": self.code,
             "message": self.message_zh,
             "message_en": self.message_en,
         }
-        error.update(self.details)
         return {"error": error}
 
 

@@ -2,7 +2,8 @@
 
 ``make run`` calls ``python -m tools.stack``. It starts moto's server on loopback, deploys
 ``infra/*.json`` into it through CloudFormation, loads the pilot catalog and the demo PKI,
-serves the Chalice app on http://127.0.0.1:8000, delivers queue messages and schedules to the
+serves the Chalice app on http://127.0.0.1:8000, builds and serves the portal on
+http://127.0.0.1:8001 (``tools.portal``), delivers queue messages and schedules to the
 same handlers Lambda would run, writes ``.local/stack.json`` and waits for Ctrl-C.
 """
 
@@ -54,8 +55,10 @@ class LocalStack:
     """Everything ``make run`` starts, in one process."""
 
     def __init__(self, *, api_port: int = 8000, aws_port: int = 4566,
-                 state_dir: Path = ROOT / ".local", schedules: bool = True) -> None:
+                 state_dir: Path = ROOT / ".local", schedules: bool = True,
+                 portal_port: int | None = 8001) -> None:
         self.api_port = api_port
+        self.portal_port = portal_port
         self.aws_port = aws_port
         self.state_dir = state_dir
         self.schedules = schedules
@@ -64,15 +67,22 @@ class LocalStack:
         self.api_url = f"http://127.0.0.1:{api_port}"
         self._moto: Any = None
         self._http: Any = None
+        self._portal: Any = None
         self._threads: list[Any] = []
 
     def start(self) -> dict[str, Any]:
         """Start every part; returns what is written to ``stack.json``."""
-        for port in (self.api_port, self.aws_port):
+        for port in (self.api_port, self.aws_port, self.portal_port):
+            if port is None:
+                continue
             if not _port_free(port):
                 raise SystemExit(f"port {port} is in use on 127.0.0.1: is another stack running? "
-                                 f"(choose others with --port/--aws-port)")
+                                 f"(choose others with --port/--aws-port/--portal-port)")
         self.state_dir.mkdir(parents=True, exist_ok=True)
+        from tools import portal
+
+        # Built first: a missing Node.js or a broken build is said before anything starts.
+        dist = portal.build() if self.portal_port is not None else None
         from moto.server import ThreadedMotoServer
 
         from tools import moto_patches
@@ -93,7 +103,13 @@ class LocalStack:
 
         demo = bootstrap.load(self.state_dir, outputs)
         self._start_app()
-        state = {"api_url": self.api_url, "aws_endpoint_url": self.aws_endpoint,
+        portal_url = None
+        if dist is not None and self.portal_port is not None:
+            self._portal = portal.PortalServer(self.portal_port, dist, self.api_url)
+            self._portal.start()
+            portal_url = self._portal.url
+        state = {"api_url": self.api_url, "portal_url": portal_url,
+                 "aws_endpoint_url": self.aws_endpoint,
                  "region": self.region, "stage": STAGE, "outputs": outputs, "demo": demo}
         state_file = self.state_dir / "stack.json"
         state_file.write_text(json.dumps(state, indent=2, ensure_ascii=False) + "\n",
@@ -137,6 +153,8 @@ class LocalStack:
         """Stop workers, the API server and the embedded AWS."""
         for thread in self._threads:
             thread.stop()
+        if self._portal is not None:
+            self._portal.stop()
         if self._http is not None:
             self._http.server.shutdown()
             self._http.server.server_close()
@@ -160,6 +178,8 @@ def banner(state: dict[str, Any]) -> str:
         "",
         "onestop local pilot stack is up",
         f"  API:            {state['api_url']}   (try: curl {state['api_url']}/health)",
+        *([f"  portal:         {state['portal_url']}   (网上办事大厅, the citizens' portal; "
+            "API under /api)"] if state.get("portal_url") else []),
         f"  embedded AWS:   {state['aws_endpoint_url']}  (region {state['region']})",
         f"  stack outputs:  {state['state_file']}",
     ]
@@ -179,6 +199,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8000, help="API port (default 8000)")
     parser.add_argument("--aws-port", type=int, default=4566,
                         help="embedded AWS port (default 4566)")
+    parser.add_argument("--portal-port", type=int, default=8001,
+                        help="portal port (default 8001)")
+    parser.add_argument("--no-portal", action="store_true",
+                        help="do not build or serve the portal")
     parser.add_argument("--state-dir", type=Path, default=ROOT / ".local")
     parser.add_argument("--no-schedules", action="store_true",
                         help="do not run the scheduled handlers")
@@ -188,7 +212,8 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     started = time.monotonic()
     stack = LocalStack(api_port=args.port, aws_port=args.aws_port, state_dir=args.state_dir,
-                       schedules=not args.no_schedules)
+                       schedules=not args.no_schedules,
+                       portal_port=None if args.no_portal else args.portal_port)
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     try:

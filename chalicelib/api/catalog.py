@@ -137,7 +137,7 @@ def get_service(code: str) -> Response:
     else:
         document = catalog.current(code)
     if document is None:
-        raise UnknownService(details={"code": code})
+        raise UnknownService(details={"service_code": code})
     return _cached(service_view(document), f"{code}|{document.get('version')}")
 
 

@@ -56,7 +56,8 @@ def start_stack(state_dir: Path, *extra: str) -> Stack:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     process = subprocess.Popen(
         [sys.executable, "-m", "tools.stack", "--port", str(free_port()), "--aws-port",
-         str(free_port()), "--state-dir", str(state_dir), *extra],
+         str(free_port()), "--portal-port", str(free_port()), "--state-dir", str(state_dir),
+         *extra],
         cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT, text=True)
     state_file = state_dir / "stack.json"
     deadline = time.monotonic() + START_TIMEOUT
