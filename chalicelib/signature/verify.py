@@ -147,11 +147,16 @@ def verify_detached(payload: bytes, signature: bytes, trust: TrustStore, *, now:
     try:
         parsed = parse_envelope_signature(signature)
         signer, extras = _certificates(parsed, trust)
-        outcomes = _build_paths(signer, extras, trust, policy)
+        search = _Search()
+        outcomes = _build_paths(signer, extras, trust, policy, search)
         # The signer ID of an SM2 signature is a per-CA setting: the path tells which CA.
         rule = trust.rule_for(outcomes[0].path) if outcomes else trust.rule_for([signer])
         _check_content(parsed, bytes(payload), signer, rule, policy)
         if not outcomes:
+            if search.exhausted:
+                raise _Fail(Reason.CERT_UNTRUSTED, "path building budget exhausted "
+                            f"({search.examined} candidates, {search.signature_checks} "
+                            "signature checks) without a path to a trust anchor")
             raise _Fail(Reason.CERT_UNTRUSTED, "no path from the signer certificate to a "
                         "trust anchor whose every signature verifies")
         times = [t for t in (parsed.signing_time, signed_at) if t is not None]
@@ -192,6 +197,7 @@ def _certificates(parsed: ParsedSignature, trust: TrustStore) -> tuple[
         raise MalformedSignature("the signer's certificate is not in the signature")
     extras: dict[bytes, list[CertInfo]] = {}
     signer: CertInfo | None = None
+    taken = 0
     for der, fp, cert in parsed.parsed_certificates:
         try:
             info = trust.known_certificate(der, fp, cert)
@@ -201,36 +207,95 @@ def _certificates(parsed: ParsedSignature, trust: TrustStore) -> tuple[
             continue  # an unusable extra certificate just does not help build a path
         if der == parsed.signer_certificate:
             signer = info
-        elif info.basic_ca:
+        elif info.basic_ca and taken < _MAX_EXTRA_CERTS:
+            taken += 1
             extras.setdefault(info.subject_name, []).append(info)
     if signer is None:  # pragma: no cover - the parser found it among these
         raise MalformedSignature("the signer's certificate is not in the signature")
     return signer, extras
 
 
+# Path building is bounded per verification (RFC 4158 style loop detection plus budgets), so
+# that certificates an attacker puts in the envelope cannot make the search exponential:
+# at most _MAX_EXTRA_CERTS CA certificates are taken from the CMS, at most _MAX_EXAMINED
+# issuer candidates are looked at, at most _MAX_SIGNATURE_CHECKS signatures are checked
+# (memoised by child and issuer key) and at most _MAX_PATHS paths are kept. A path never
+# passes twice through the same (subject, public key), and a certificate that led nowhere
+# at some depth is not explored again at that depth or deeper.
+_MAX_EXTRA_CERTS = 32
+_MAX_EXAMINED = 256
+_MAX_SIGNATURE_CHECKS = 64
+_MAX_PATHS = 4
+
+
+@dataclass
+class _Search:
+    """The budget and memo of one path search."""
+
+    examined: int = 0
+    signature_checks: int = 0
+    exhausted: bool = False
+    signatures: dict[tuple[str, bytes], bool] = field(default_factory=dict)
+    dead_ends: dict[tuple[bytes, bytes, bytes, bytes | None], int] = field(
+        default_factory=dict)
+
+
+def _class(cert: CertInfo) -> tuple[bytes, bytes, bytes, bytes | None]:
+    """What decides where a search can go from ``cert``: its names, key and AKI."""
+    return (cert.subject_name, cert.issuer_name, cert.spki, cert.aki)
+
+
 def _build_paths(signer: CertInfo, extras: dict[bytes, list[CertInfo]], trust: TrustStore,
-                 policy: VerifyPolicy) -> list[_Outcome]:
-    """Every path (up to a few) from the signer to an anchor whose links all verify."""
+                 policy: VerifyPolicy, search: _Search | None = None) -> list[_Outcome]:
+    """Paths (up to ``_MAX_PATHS``) from the signer to an anchor whose links all verify.
+
+    Bounded: see ``_MAX_EXAMINED`` and friends. ``search.exhausted`` tells whether the
+    budget ran out (the caller then answers CERT_UNTRUSTED with that reason).
+    """
+    search = search if search is not None else _Search()
     found: list[_Outcome] = []
 
-    def walk(path: list[CertInfo]) -> None:
+    def walk(path: list[CertInfo], keys: set[tuple[bytes, bytes]]) -> None:
         top = path[-1]
         if trust.is_anchor(top):
             found.append(_Outcome(list(path)))
             return
-        if len(path) >= policy.max_path_length:
+        depth = len(path)
+        if depth >= policy.max_path_length:
             return
+        before = len(found)
         for issuer in trust.issuer_candidates(top, extras):
-            if len(found) >= 4:
+            if len(found) >= _MAX_PATHS or search.exhausted:
                 return
-            if any(issuer.fingerprint == c.fingerprint for c in path):
-                continue
-            if trust.signed(top, issuer):
+            key = (issuer.subject_name, issuer.spki)
+            anchor = trust.is_anchor(issuer)
+            if key in keys and not anchor:
+                continue  # a loop: this name and key are already on the path
+            if not anchor and search.dead_ends.get(_class(issuer), sys.maxsize) <= depth:
+                continue  # its like was explored at this depth or nearer: nothing there
+            search.examined += 1
+            if search.examined > _MAX_EXAMINED:
+                search.exhausted = True
+                return
+            memo = (top.fingerprint, issuer.spki)
+            answer = search.signatures.get(memo)
+            if answer is None:
+                if search.signature_checks >= _MAX_SIGNATURE_CHECKS:
+                    search.exhausted = True
+                    return
+                search.signature_checks += 1
+                answer = search.signatures[memo] = trust.signed(top, issuer)
+            if answer:
                 path.append(issuer)
-                walk(path)
+                keys.add(key)
+                walk(path, keys)
+                keys.discard(key)
                 path.pop()
+        if len(found) == before and not search.exhausted:
+            search.dead_ends[_class(top)] = min(
+                depth - 1, search.dead_ends.get(_class(top), sys.maxsize))
 
-    walk([signer])
+    walk([signer], {(signer.subject_name, signer.spki)})
     return found
 
 
