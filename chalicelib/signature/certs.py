@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
+from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat import asn1
@@ -33,9 +34,10 @@ HANDLED_EXTENSIONS = frozenset({
     ExtensionOID.SUBJECT_KEY_IDENTIFIER, ExtensionOID.AUTHORITY_KEY_IDENTIFIER,
     ExtensionOID.SUBJECT_ALTERNATIVE_NAME, ExtensionOID.ISSUER_ALTERNATIVE_NAME,
     ExtensionOID.CRL_DISTRIBUTION_POINTS, ExtensionOID.AUTHORITY_INFORMATION_ACCESS,
-    # Policies are accepted as if the initial policy set were anyPolicy with no explicit
-    # policy required: a valid way of processing them (RFC 5280 6.1.1), not an omission.
-    ExtensionOID.CERTIFICATE_POLICIES,
+    # Policies: processed by verify._check_policies (RFC 5280 6.1.3 d-f, 6.1.4 a-b, g-j,
+    # 6.1.5), the valid-policy tree kept as the set of expected policies of its leaves.
+    ExtensionOID.CERTIFICATE_POLICIES, ExtensionOID.POLICY_CONSTRAINTS,
+    ExtensionOID.POLICY_MAPPINGS, ExtensionOID.INHIBIT_ANY_POLICY,
 })
 
 # Hashes a certificate or CRL signature may use. SHA-1 and MD5 are refused.
@@ -87,6 +89,16 @@ def issuer_name_of(der: bytes) -> bytes:
     return asn1.encode_der(tbs.issuer)
 
 
+def _policy_mappings(value: Any) -> tuple[tuple[str, str], ...]:
+    try:
+        der = value.public_bytes() if hasattr(value, "public_bytes") else value.value
+        mappings = asn1_x509.PolicyMappings.load(der, strict=True)
+        return tuple((m["issuer_domain_policy"].dotted, m["subject_domain_policy"].dotted)
+                     for m in mappings)
+    except Exception as exc:
+        raise ValueError(f"unparseable policyMappings: {exc}") from exc
+
+
 def fingerprint(der: bytes) -> str:
     """SHA-256 of the DER encoding, lower-case hex."""
     return hashlib.sha256(der).hexdigest()
@@ -96,8 +108,10 @@ class CertInfo:
     """One X.509 certificate with the fields path validation uses, parsed once."""
 
     __slots__ = ("_is_sm2", "_public_key", "_subject_text", "aki",
-                 "basic_ca", "cert", "der", "eku", "fingerprint", "issuer_name", "key_usage",
-                 "not_after", "not_before", "path_length", "serial", "signature", "ski", "spki",
+                 "basic_ca", "cert", "der", "eku", "fingerprint", "inhibit_any", "issuer_name",
+                 "key_usage",
+                 "not_after", "not_before", "path_length", "policies", "policy_constraints",
+                 "policy_mappings", "serial", "signature", "ski", "spki",
                  "subject_name", "tbs_bytes", "unhandled_critical")
 
     def __init__(self, der: bytes, cert: x509.Certificate | None = None,
@@ -136,6 +150,13 @@ class CertInfo:
         self.eku: frozenset[str] | None = None
         self.basic_ca = False
         self.path_length: int | None = None
+        # certificatePolicies OIDs (None: no extension); policyConstraints as
+        # (requireExplicitPolicy, inhibitPolicyMapping); policyMappings as (issuer, subject)
+        # domain policy pairs; inhibitAnyPolicy skipCerts.
+        self.policies: frozenset[str] | None = None
+        self.policy_constraints: tuple[int | None, int | None] | None = None
+        self.policy_mappings: tuple[tuple[str, str], ...] | None = None
+        self.inhibit_any: int | None = None
         unhandled: list[str] = []
         for extension in extensions:
             value = extension.value
@@ -150,6 +171,15 @@ class CertInfo:
             elif isinstance(value, x509.BasicConstraints):
                 self.basic_ca = value.ca
                 self.path_length = value.path_length
+            elif isinstance(value, x509.CertificatePolicies):
+                self.policies = frozenset(p.policy_identifier.dotted_string for p in value)
+            elif isinstance(value, x509.PolicyConstraints):
+                self.policy_constraints = (value.require_explicit_policy,
+                                           value.inhibit_policy_mapping)
+            elif isinstance(value, x509.InhibitAnyPolicy):
+                self.inhibit_any = value.skip_certs
+            elif extension.oid == ExtensionOID.POLICY_MAPPINGS:
+                self.policy_mappings = _policy_mappings(value)
             if extension.critical and extension.oid not in HANDLED_EXTENSIONS:
                 unhandled.append(extension.oid.dotted_string)
         self.unhandled_critical = tuple(unhandled)
@@ -286,12 +316,16 @@ class CrlInfo:
         self.number: int | None = None
         self.usable_scope = True
         self.only_user = self.only_ca = False
+        # A delta CRL (RFC 5280 5.2.4): the CRL number of the complete CRL it updates.
+        self.delta_base: int | None = None
+        self.delta_usable = True
         for extension in extensions:
             value = extension.value
             if isinstance(value, x509.CRLNumber):
                 self.number = value.crl_number
             elif isinstance(value, x509.DeltaCRLIndicator):
                 self.usable_scope = False  # a delta is not a complete list on its own
+                self.delta_base = value.crl_number
             elif isinstance(value, x509.IssuingDistributionPoint):
                 # A partitioned or indirect CRL does not tell us about every certificate;
                 # we only use complete CRLs, optionally restricted to users or to CAs.
@@ -303,6 +337,10 @@ class CrlInfo:
                 self.only_ca = value.only_contains_ca_certs
             elif extension.critical and not isinstance(value, x509.AuthorityKeyIdentifier):
                 self.usable_scope = False
+                self.delta_usable = False
+        if self.delta_base is not None and (self.only_user or self.only_ca or any(
+                isinstance(e.value, x509.IssuingDistributionPoint) for e in extensions)):
+            self.delta_usable = False  # scoped deltas: not read (the complete CRL decides)
 
     def covers(self, cert: CertInfo) -> bool:
         """Whether this CRL's scope includes ``cert`` (by issuer name and kind)."""
@@ -332,10 +370,17 @@ class CrlInfo:
                     x509.CRLReason).value.reason.value
             except Exception:  # absent or unparseable: the entry still revokes
                 reason = None
-            if reason == "removeFromCRL":
+            if reason == "removeFromCRL" and self.delta_base is None:
                 continue  # only meaningful in delta CRLs: the entry is not a revocation
             found[entry.serial_number] = Revocation(entry.revocation_date_utc, reason)
         return found
+
+    def is_delta_for(self, base: CrlInfo) -> bool:
+        """Whether this is a usable delta CRL updating the complete CRL ``base``."""
+        return self.delta_base is not None and self.delta_usable and \
+            base.number is not None and self.number is not None and \
+            self.issuer_name == base.issuer_name and \
+            self.delta_base <= base.number < self.number
 
     @functools.cached_property
     def report_entry(self) -> dict[str, Any]:

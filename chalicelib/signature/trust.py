@@ -156,7 +156,11 @@ class TrustStore:
         self._crls_by_issuer: dict[bytes, list[CrlInfo]] = {}
         for crl in self.crls:
             self._crls_by_issuer.setdefault(crl.issuer_name, []).append(crl)
-        for bucket in self._crls_by_issuer.values():
+        self._deltas_by_issuer: dict[bytes, list[CrlInfo]] = {}
+        for crl in self.crls:
+            if crl.delta_base is not None:
+                self._deltas_by_issuer.setdefault(crl.issuer_name, []).append(crl)
+        for bucket in (*self._crls_by_issuer.values(), *self._deltas_by_issuer.values()):
             # Newest first: by CRL number when present, then by thisUpdate.
             bucket.sort(key=lambda c: (c.number if c.number is not None else -1,
                                        c.this_update), reverse=True)
@@ -288,6 +292,19 @@ class TrustStore:
             if not self._crl_signed_by(crl, issuer):
                 continue
             entry = crl.entries.get(cert.serial)
+            # RFC 5280 5.2.4: the newest current delta CRL of this complete CRL amends it.
+            for delta in self._deltas_by_issuer.get(cert.issuer_name, ()):
+                if delta.is_delta_for(crl) and delta.is_current(now) and \
+                        self._crl_signed_by(delta, issuer):
+                    change = delta.entries.get(cert.serial)
+                    if change is not None:
+                        if change.reason == "removeFromCRL":
+                            # Only a hold can be lifted (RFC 5280 5.3.1).
+                            if entry is None or entry.reason == "certificateHold":
+                                return RevocationStatus("good", delta, None)
+                            break
+                        return RevocationStatus("revoked", delta, change)
+                    break
             return RevocationStatus("revoked" if entry else "good", crl, entry)
         return RevocationStatus("unknown")
 

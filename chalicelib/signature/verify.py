@@ -55,6 +55,7 @@ from chalicelib.signature.trust import (
 )
 
 POLICY_NAME = "onestop-cms-detached/1"
+ANY_POLICY = "2.5.29.32.0"
 _HASHES: dict[str, hashes.HashAlgorithm] = {
     "sha256": hashes.SHA256(), "sha384": hashes.SHA384(), "sha512": hashes.SHA512(),
     "sm3": hashes.SM3()}
@@ -71,6 +72,12 @@ class VerifyPolicy:
     signing_ekus: frozenset[str] = DEFAULT_SIGNING_EKUS
     require_revocation: bool = True
     max_path_length: int = 8
+    # RFC 5280 6.1.1 (c), (e)-(g): the defaults (any policy, nothing required or inhibited)
+    # are what the platform always did; a catalog item may ask for more.
+    initial_policy_set: frozenset[str] = frozenset({ANY_POLICY})
+    initial_explicit_policy: bool = False
+    initial_policy_mapping_inhibit: bool = False
+    initial_any_policy_inhibit: bool = False
 
 
 DEFAULT_POLICY = VerifyPolicy()
@@ -389,6 +396,9 @@ def _evaluate(outcome: _Outcome, trust: TrustStore, now: datetime, times: Sequen
         if cert.path_length is not None and below > cert.path_length:
             problems.append((Reason.CERT_UNTRUSTED, f"pathLen of the CA at depth {depth} "
                              "exceeded"))
+    policy_problem = _check_policies(path, policy)
+    if policy_problem:
+        problems.append((Reason.CERT_UNTRUSTED, policy_problem))
     for depth, cert in enumerate(path):
         for label, moment in (("now", now), *(("signing time", t) for t in times)):
             if moment > cert.not_after:
@@ -418,6 +428,90 @@ def _evaluate(outcome: _Outcome, trust: TrustStore, now: datetime, times: Sequen
                                  f"certificate at depth {depth}"))
     if problems:
         outcome.reason, outcome.message = min(problems, key=lambda p: _PRECEDENCE[p[0]])
+
+
+def _check_policies(path: Sequence[CertInfo], policy: VerifyPolicy) -> str | None:
+    """RFC 5280 6.1.3 (d)-(f), 6.1.4 (a)-(b), (h)-(j), 6.1.5: None, or what failed.
+
+    The valid-policy tree is kept as the set of the expected policies of its leaves (with
+    ``ANY_POLICY`` for an anyPolicy leaf), and beside it the set of the authority-domain
+    policies (valid_policy of the depth-1 nodes) those leaves descend from, which is what
+    the user-initial-policy-set is intersected with (6.1.5 g). The anchor (last) is input.
+    """
+    certs = list(reversed(path[:-1]))  # certificate 1 (below the anchor) .. n (signer)
+    n = len(certs)
+    explicit = 0 if policy.initial_explicit_policy else n + 1
+    inhibit_any = 0 if policy.initial_any_policy_inhibit else n + 1
+    mapping = 0 if policy.initial_policy_mapping_inhibit else n + 1
+    # leaf expected policy -> the authority-domain policies it descends from
+    tree: dict[str, frozenset[str]] | None = {ANY_POLICY: frozenset({ANY_POLICY})}
+    for i, cert in enumerate(certs, start=1):
+        depth = len(path) - 1 - i
+        if tree is not None and cert.policies is not None:
+            allow_any = ANY_POLICY in cert.policies and (
+                inhibit_any > 0 or (i < n and cert.self_issued))
+            grown: dict[str, frozenset[str]] = {}
+            for oid in cert.policies - {ANY_POLICY}:  # 6.1.3 (d)(1)
+                roots = tree.get(oid) or tree.get(ANY_POLICY)
+                if roots is not None:
+                    grown[oid] = frozenset({oid}) if i == 1 else roots
+            if allow_any:  # 6.1.3 (d)(2): every leaf not yet matched lives on
+                for oid, roots in tree.items():
+                    grown.setdefault(oid, roots)
+            tree = grown or None
+        elif cert.policies is None:
+            tree = None  # 6.1.3 (e)
+        if explicit <= 0 and tree is None:  # 6.1.3 (f)
+            return f"RFC 5280 6.1.3 (f): no valid policy at depth {depth} while an " \
+                "explicit policy is required"
+        if i == n:
+            break
+        if cert.policy_mappings:  # 6.1.4 (a), (b)
+            if any(ANY_POLICY in pair for pair in cert.policy_mappings):
+                return f"RFC 5280 6.1.4 (a): anyPolicy mapped at depth {depth}"
+            if tree is not None:
+                targets: dict[str, set[str]] = {}
+                for issuer_domain, subject_domain in cert.policy_mappings:
+                    targets.setdefault(issuer_domain, set()).add(subject_domain)
+                mapped = dict(tree)
+                for issuer_domain, subjects in targets.items():
+                    roots = tree.get(issuer_domain)
+                    if roots is None and mapping > 0 and ANY_POLICY in tree:
+                        roots = frozenset({issuer_domain}) if i == 1 else tree[ANY_POLICY]
+                    if roots is None:
+                        continue
+                    mapped.pop(issuer_domain, None)
+                    if mapping > 0:
+                        for subject_domain in subjects:
+                            mapped[subject_domain] = mapped.get(
+                                subject_domain, frozenset()) | roots
+                tree = mapped or None
+        if not cert.self_issued:  # 6.1.4 (h)
+            explicit, mapping, inhibit_any = (max(explicit - 1, 0), max(mapping - 1, 0),
+                                              max(inhibit_any - 1, 0))
+        if cert.policy_constraints is not None:  # 6.1.4 (i)
+            require, inhibit = cert.policy_constraints
+            if require is not None:
+                explicit = min(explicit, require)
+            if inhibit is not None:
+                mapping = min(mapping, inhibit)
+        if cert.inhibit_any is not None:  # 6.1.4 (j)
+            inhibit_any = min(inhibit_any, cert.inhibit_any)
+    signer = certs[-1] if certs else None
+    if signer is not None:  # 6.1.5 (a), (b)
+        if not signer.self_issued:
+            explicit = max(explicit - 1, 0)
+        if signer.policy_constraints is not None and signer.policy_constraints[0] == 0:
+            explicit = 0
+    if tree is not None and ANY_POLICY not in policy.initial_policy_set:  # 6.1.5 (g)
+        kept = {oid: roots for oid, roots in tree.items()
+                if ANY_POLICY in roots or roots & policy.initial_policy_set
+                or (oid in policy.initial_policy_set and ANY_POLICY in roots)}
+        tree = kept or None
+    if tree is None and explicit <= 0:
+        return "RFC 5280 6.1.5 (g): the valid-policy tree is empty while an explicit " \
+            "policy is required"
+    return None
 
 
 # --- the report ----------------------------------------------------------------------------
