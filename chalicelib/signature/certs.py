@@ -99,6 +99,21 @@ def _policy_mappings(value: Any) -> tuple[tuple[str, str], ...]:
         raise ValueError(f"unparseable policyMappings: {exc}") from exc
 
 
+@functools.lru_cache(maxsize=4096)
+def name_key(der: bytes) -> bytes:
+    """A key under which two encoded names are equal iff RFC 5280 section 7.1 says they match.
+
+    asn1crypto's ``Name.hashable`` applies the LDAP string preparation of RFC 4518 (case
+    folding, insignificant whitespace, PrintableString against UTF8String and the other
+    DirectoryString choices). A name it cannot read is only equal to itself, byte for byte.
+    """
+    try:
+        hashable: str = asn1_x509.Name.load(der, strict=True).hashable
+        return b"7.1:" + hashable.encode()
+    except Exception:
+        return b"der:" + der
+
+
 def fingerprint(der: bytes) -> str:
     """SHA-256 of the DER encoding, lower-case hex."""
     return hashlib.sha256(der).hexdigest()
@@ -107,7 +122,7 @@ def fingerprint(der: bytes) -> str:
 class CertInfo:
     """One X.509 certificate with the fields path validation uses, parsed once."""
 
-    __slots__ = ("_is_sm2", "_public_key", "_subject_text", "aki",
+    __slots__ = ("_is_sm2", "_issuer_key", "_public_key", "_subject_key", "_subject_text", "aki",
                  "basic_ca", "cert", "der", "eku", "fingerprint", "inhibit_any", "issuer_name",
                  "key_usage",
                  "not_after", "not_before", "path_length", "policies", "policy_constraints",
@@ -144,6 +159,8 @@ class CertInfo:
         self._public_key: Any = None
         self._is_sm2 = False
         self._subject_text: str | None = None
+        self._issuer_key: bytes | None = None
+        self._subject_key: bytes | None = None
         self.ski: bytes | None = None
         self.aki: bytes | None = None
         self.key_usage: x509.KeyUsage | None = None
@@ -185,9 +202,23 @@ class CertInfo:
         self.unhandled_critical = tuple(unhandled)
 
     @property
+    def issuer_key(self) -> bytes:
+        """The issuer name as compared (RFC 5280 7.1): see ``name_key``."""
+        if self._issuer_key is None:
+            self._issuer_key = name_key(self.issuer_name)
+        return self._issuer_key
+
+    @property
+    def subject_key(self) -> bytes:
+        """The subject name as compared (RFC 5280 7.1): see ``name_key``."""
+        if self._subject_key is None:
+            self._subject_key = name_key(self.subject_name)
+        return self._subject_key
+
+    @property
     def self_issued(self) -> bool:
-        """Subject and issuer are the same name (RFC 5280 "self-issued")."""
-        return self.subject_name == self.issuer_name
+        """Subject and issuer are the same name (RFC 5280 "self-issued", 7.1 matching)."""
+        return self.subject_name == self.issuer_name or self.subject_key == self.issuer_key
 
     @property
     def public_key(self) -> Any:
@@ -281,7 +312,7 @@ def _algorithm_of(signed: x509.Certificate | x509.CertificateRevocationList) -> 
 
 def cert_signed_by(child: CertInfo, issuer: CertInfo) -> bool:
     """Whether ``issuer`` signed ``child`` (names must chain too)."""
-    if child.issuer_name != issuer.subject_name:
+    if child.issuer_name != issuer.subject_name and child.issuer_key != issuer.subject_key:
         return False
     return check_signed_by(child.signature, child.tbs_bytes, *_algorithm_of(child.cert),
                            issuer)
@@ -304,6 +335,7 @@ class CrlInfo:
             # The issuer as encoded, to compare with certificates' issuer names as encoded.
             head = asn1.decode_der(_CertificateList, der)
             self.issuer_name = asn1.encode_der(head.tbs_cert_list.issuer)
+            self.issuer_key = name_key(self.issuer_name)
             self.this_update = crl.last_update_utc
             self.next_update = crl.next_update_utc
             extensions = crl.extensions
@@ -344,7 +376,7 @@ class CrlInfo:
 
     def covers(self, cert: CertInfo) -> bool:
         """Whether this CRL's scope includes ``cert`` (by issuer name and kind)."""
-        if not self.usable_scope or self.issuer_name != cert.issuer_name:
+        if not self.usable_scope or self.issuer_key != cert.issuer_key:
             return False
         return not ((self.only_user and cert.basic_ca) or (self.only_ca and not cert.basic_ca))
 
@@ -379,7 +411,7 @@ class CrlInfo:
         """Whether this is a usable delta CRL updating the complete CRL ``base``."""
         return self.delta_base is not None and self.delta_usable and \
             base.number is not None and self.number is not None and \
-            self.issuer_name == base.issuer_name and \
+            self.issuer_key == base.issuer_key and \
             self.delta_base <= base.number < self.number
 
     @functools.cached_property

@@ -131,7 +131,7 @@ class _Index:
     by_subject: dict[bytes, list[CertInfo]] = field(default_factory=dict)
 
     def add(self, cert: CertInfo) -> None:
-        bucket = self.by_subject.setdefault(cert.subject_name, [])
+        bucket = self.by_subject.setdefault(cert.subject_key, [])
         if all(c.fingerprint != cert.fingerprint for c in bucket):
             bucket.append(cert)
 
@@ -155,11 +155,11 @@ class TrustStore:
             self._index.add(cert)
         self._crls_by_issuer: dict[bytes, list[CrlInfo]] = {}
         for crl in self.crls:
-            self._crls_by_issuer.setdefault(crl.issuer_name, []).append(crl)
+            self._crls_by_issuer.setdefault(crl.issuer_key, []).append(crl)
         self._deltas_by_issuer: dict[bytes, list[CrlInfo]] = {}
         for crl in self.crls:
             if crl.delta_base is not None:
-                self._deltas_by_issuer.setdefault(crl.issuer_name, []).append(crl)
+                self._deltas_by_issuer.setdefault(crl.issuer_key, []).append(crl)
         for bucket in (*self._crls_by_issuer.values(), *self._deltas_by_issuer.values()):
             # Newest first: by CRL number when present, then by thisUpdate.
             bucket.sort(key=lambda c: (c.number if c.number is not None else -1,
@@ -250,8 +250,8 @@ class TrustStore:
                           extra: Mapping[bytes, list[CertInfo]]) -> Iterable[CertInfo]:
         """Certificates whose subject is ``cert``'s issuer, store first, key IDs agreeing."""
         seen: set[str] = set()
-        for candidate in (*self._index.by_subject.get(cert.issuer_name, ()),
-                          *extra.get(cert.issuer_name, ())):
+        for candidate in (*self._index.by_subject.get(cert.issuer_key, ()),
+                          *extra.get(cert.issuer_key, ())):
             if candidate.fingerprint in seen:
                 continue
             seen.add(candidate.fingerprint)
@@ -286,14 +286,14 @@ class TrustStore:
 
     def revocation(self, cert: CertInfo, issuer: CertInfo, now: datetime) -> RevocationStatus:
         """What the newest current CRL of ``issuer`` covering ``cert`` says about it."""
-        for crl in self._crls_by_issuer.get(cert.issuer_name, ()):
+        for crl in self._crls_by_issuer.get(cert.issuer_key, ()):
             if not crl.covers(cert) or not crl.is_current(now):
                 continue
             if not self._crl_signed_by(crl, issuer):
                 continue
             entry = crl.entries.get(cert.serial)
             # RFC 5280 5.2.4: the newest current delta CRL of this complete CRL amends it.
-            for delta in self._deltas_by_issuer.get(cert.issuer_name, ()):
+            for delta in self._deltas_by_issuer.get(cert.issuer_key, ()):
                 if delta.is_delta_for(crl) and delta.is_current(now) and \
                         self._crl_signed_by(delta, issuer):
                     change = delta.entries.get(cert.serial)
@@ -324,7 +324,7 @@ class TrustStore:
                 if issuer.fingerprint != cert.fingerprint:
                     self.signed(cert, issuer)
         for crl in self.crls:
-            for issuer in self._index.by_subject.get(crl.issuer_name, ()):
+            for issuer in self._index.by_subject.get(crl.issuer_key, ()):
                 self._crl_signed_by(crl, issuer)
 
 

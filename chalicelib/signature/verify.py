@@ -216,7 +216,7 @@ def _certificates(parsed: ParsedSignature, trust: TrustStore) -> tuple[
             signer = info
         elif info.basic_ca and taken < _MAX_EXTRA_CERTS:
             taken += 1
-            extras.setdefault(info.subject_name, []).append(info)
+            extras.setdefault(info.subject_key, []).append(info)
     if signer is None:  # pragma: no cover - the parser found it among these
         raise MalformedSignature("the signer's certificate is not in the signature")
     return signer, extras

@@ -80,16 +80,6 @@ KNOWN_FALSE_REJECTS: dict[str, str] = {
         "by design: DSA keys are not accepted for signing applications",
     "ValidDSAParameterInheritanceTest5":
         "by design: DSA keys are not accepted for signing applications",
-    "ValidNameChainingWhitespaceTest3":
-        "todo: names chain byte for byte, not per RFC 5280 7.1",
-    "ValidNameChainingWhitespaceTest4":
-        "todo: names chain byte for byte, not per RFC 5280 7.1",
-    "ValidNameChainingCapitalizationTest5":
-        "todo: names chain byte for byte, not per RFC 5280 7.1",
-    "ValidRolloverfromPrintableStringtoUTF8StringTest10":
-        "todo: names chain byte for byte, not per RFC 5280 7.1",
-    "ValidUTF8StringCaseInsensitiveMatchTest11":
-        "todo: names chain byte for byte, not per RFC 5280 7.1",
     "ValidSeparateCertificateandCRLKeysTest19":
         "todo: CRL signed by another key of the CA (its own path not built)",
     "ValidBasicSelfIssuedOldWithNewTest1":
