@@ -499,8 +499,9 @@ def _check_policies(path: Sequence[CertInfo], policy: VerifyPolicy) -> str | Non
             inhibit_any = min(inhibit_any, cert.inhibit_any)
     signer = certs[-1] if certs else None
     if signer is not None:  # 6.1.5 (a), (b)
-        if not signer.self_issued:
-            explicit = max(explicit - 1, 0)
+        # Only a decrement to 0 can matter; self_issued may parse the signer's names.
+        if explicit == 1 and not signer.self_issued:
+            explicit = 0
         if signer.policy_constraints is not None and signer.policy_constraints[0] == 0:
             explicit = 0
     if tree is not None and ANY_POLICY not in policy.initial_policy_set:  # 6.1.5 (g)
