@@ -42,6 +42,9 @@ _PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END \1-----", r
 # Only the parse is remembered; every verification still checks the signer's certificate
 # signature. Bounded, and dropped with the store when the store is rebuilt.
 _MAX_EXTRA = 4096
+# How deep the check of a CRL signer's own revocation may recurse (its CRL signed by yet
+# another key, and so on).
+_MAX_CRL_SIGNER_DEPTH = 2
 
 
 @dataclass(frozen=True)
@@ -284,12 +287,19 @@ class TrustStore:
 
     # --- revocation ----------------------------------------------------------------------
 
-    def revocation(self, cert: CertInfo, issuer: CertInfo, now: datetime) -> RevocationStatus:
-        """What the newest current CRL of ``issuer`` covering ``cert`` says about it."""
+    def revocation(self, cert: CertInfo, issuer: CertInfo, now: datetime,
+                   anchor: CertInfo | None = None, _depth: int = 0) -> RevocationStatus:
+        """What the newest current CRL of ``issuer`` covering ``cert`` says about it.
+
+        The CRL is signed by ``issuer`` or, RFC 5280 6.3.3 (f), by another certificate of
+        the same CA name (key rollover, a separate CRL signing key) whose own path to
+        ``anchor`` (the target's anchor, when given) validates and is not revoked.
+        """
         for crl in self._crls_by_issuer.get(cert.issuer_key, ()):
             if not crl.covers(cert) or not crl.is_current(now):
                 continue
-            if not self._crl_signed_by(crl, issuer):
+            if not self._crl_signed_by(crl, issuer) and \
+                    not self._other_crl_signer(crl, issuer, now, anchor, _depth):
                 continue
             entry = crl.entries.get(cert.serial)
             # RFC 5280 5.2.4: the newest current delta CRL of this complete CRL amends it.
@@ -307,6 +317,52 @@ class TrustStore:
                     break
             return RevocationStatus("revoked" if entry else "good", crl, entry)
         return RevocationStatus("unknown")
+
+    def _other_crl_signer(self, crl: CrlInfo, issuer: CertInfo, now: datetime,
+                          anchor: CertInfo | None, depth: int) -> bool:
+        if depth >= _MAX_CRL_SIGNER_DEPTH:
+            return False
+        for signer in self._index.by_subject.get(crl.issuer_key, ()):
+            if signer.fingerprint == issuer.fingerprint or not signer.valid_at(now) or \
+                    not self._crl_signed_by(crl, signer):
+                continue
+            path = self._store_path(signer, now, anchor)
+            if path is not None and all(
+                    self.revocation(c, path[i + 1], now, anchor, depth + 1).status == "good"
+                    for i, c in enumerate(path[:-1])):
+                return True
+        return False
+
+    def _store_path(self, cert: CertInfo, now: datetime,
+                    anchor: CertInfo | None) -> list[CertInfo] | None:
+        """A path of store certificates from ``cert`` to an anchor (``anchor`` if given):
+        links verified, CAs with keyCertSign, all valid at ``now``. Bounded."""
+        budget = [64]
+
+        def walk(path: list[CertInfo]) -> list[CertInfo] | None:
+            top = path[-1]
+            if self.is_anchor(top):
+                return list(path) if anchor is None or top.fingerprint == \
+                    anchor.fingerprint else None
+            if len(path) >= 8:
+                return None
+            for issuer in self.issuer_candidates(top, {}):
+                budget[0] -= 1
+                if budget[0] < 0:
+                    return None
+                if any(issuer.fingerprint == c.fingerprint for c in path) or \
+                        not issuer.basic_ca or not issuer.valid_at(now) or \
+                        (issuer.key_usage is not None and not issuer.key_usage.key_cert_sign):
+                    continue
+                if self.signed(top, issuer):
+                    path.append(issuer)
+                    found = walk(path)
+                    path.pop()
+                    if found is not None:
+                        return found
+            return None
+
+        return walk([cert])
 
     def _crl_signed_by(self, crl: CrlInfo, issuer: CertInfo) -> bool:
         key = (crl.fingerprint, issuer.fingerprint)

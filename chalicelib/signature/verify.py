@@ -419,7 +419,7 @@ def _evaluate(outcome: _Outcome, trust: TrustStore, now: datetime, times: Sequen
         problems.append((Reason.CERT_USAGE, "extended key usage does not allow signing"))
     if policy.require_revocation and not any(p[0] is Reason.CERT_UNTRUSTED for p in problems):
         for depth, cert in enumerate(path[:-1]):
-            status = trust.revocation(cert, path[depth + 1], now)
+            status = trust.revocation(cert, path[depth + 1], now, path[-1])
             outcome.revocations.append((cert, status))
             if status.status == "revoked":
                 problems.append((Reason.CERT_REVOKED, f"certificate at depth {depth} revoked"))
