@@ -318,6 +318,16 @@ def cert_signed_by(child: CertInfo, issuer: CertInfo) -> bool:
                            issuer)
 
 
+def _distribution_point_names(cert: CertInfo) -> frozenset[x509.GeneralName]:
+    """The fullName general names of ``cert``'s cRLDistributionPoints without cRLIssuer."""
+    try:
+        points = cert.cert.extensions.get_extension_for_class(x509.CRLDistributionPoints)
+    except x509.ExtensionNotFound:
+        return frozenset()
+    return frozenset(name for point in points.value if point.full_name and not point.crl_issuer
+                     for name in point.full_name)
+
+
 @dataclass(frozen=True)
 class Revocation:
     """One CRL entry as we use it."""
@@ -348,6 +358,7 @@ class CrlInfo:
         self.number: int | None = None
         self.usable_scope = True
         self.only_user = self.only_ca = False
+        self.idp_names: frozenset[x509.GeneralName] | None = None
         # A delta CRL (RFC 5280 5.2.4): the CRL number of the complete CRL it updates.
         self.delta_base: int | None = None
         self.delta_usable = True
@@ -362,9 +373,10 @@ class CrlInfo:
                 # A partitioned or indirect CRL does not tell us about every certificate;
                 # we only use complete CRLs, optionally restricted to users or to CAs.
                 if value.indirect_crl or value.only_some_reasons or \
-                        value.only_contains_attribute_certs or value.full_name or \
-                        value.relative_name:
+                        value.only_contains_attribute_certs or value.relative_name:
                     self.usable_scope = False
+                if value.full_name:  # RFC 5280 6.3.3 (b)(2)(i): matched in covers()
+                    self.idp_names = frozenset(value.full_name)
                 self.only_user = value.only_contains_user_certs
                 self.only_ca = value.only_contains_ca_certs
             elif extension.critical and not isinstance(value, x509.AuthorityKeyIdentifier):
@@ -378,7 +390,9 @@ class CrlInfo:
         """Whether this CRL's scope includes ``cert`` (by issuer name and kind)."""
         if not self.usable_scope or self.issuer_key != cert.issuer_key:
             return False
-        return not ((self.only_user and cert.basic_ca) or (self.only_ca and not cert.basic_ca))
+        if (self.only_user and cert.basic_ca) or (self.only_ca and not cert.basic_ca):
+            return False
+        return self.idp_names is None or bool(self.idp_names & _distribution_point_names(cert))
 
     def signed_by(self, issuer: CertInfo) -> bool:
         """Whether ``issuer`` signed this CRL (and may sign CRLs)."""

@@ -80,12 +80,6 @@ KNOWN_FALSE_REJECTS: dict[str, str] = {
         "by design: DSA keys are not accepted for signing applications",
     "ValidDSAParameterInheritanceTest5":
         "by design: DSA keys are not accepted for signing applications",
-    "ValidBasicSelfIssuedNewWithOldTest3":
-        "todo: self-issued key rollover: CRL signer path via the cross certificate",
-    "ValidBasicSelfIssuedNewWithOldTest4":
-        "todo: self-issued key rollover: CRL signer path via the cross certificate",
-    "ValidBasicSelfIssuedCRLSigningKeyTest6":
-        "todo: self-issued key rollover: CRL signer path via the cross certificate",
     "ValidpathLenConstraintTest8":
         "by design: a CA certificate may not sign an application",
     "ValidpathLenConstraintTest14":
@@ -124,8 +118,6 @@ KNOWN_FALSE_REJECTS: dict[str, str] = {
         "todo: nameConstraints not processed (critical: refused)",
     "ValidURInameConstraintsTest36":
         "todo: nameConstraints not processed (critical: refused)",
-    "ValiddistributionPointTest1":
-        "todo: issuingDistributionPoint distribution point matching not done",
     "ValiddistributionPointTest4":
         "todo: issuingDistributionPoint distribution point matching not done",
     "ValiddistributionPointTest5":
