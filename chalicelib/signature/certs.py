@@ -38,6 +38,8 @@ HANDLED_EXTENSIONS = frozenset({
     # 6.1.5), the valid-policy tree kept as the set of expected policies of its leaves.
     ExtensionOID.CERTIFICATE_POLICIES, ExtensionOID.POLICY_CONSTRAINTS,
     ExtensionOID.POLICY_MAPPINGS, ExtensionOID.INHIBIT_ANY_POLICY,
+    # Name constraints: verify._check_name_constraints (RFC 5280 6.1.3 b-c, 6.1.4 g).
+    ExtensionOID.NAME_CONSTRAINTS,
 })
 
 # Hashes a certificate or CRL signature may use. SHA-1 and MD5 are refused.

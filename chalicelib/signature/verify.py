@@ -25,6 +25,8 @@ Policy choices worth knowing:
   validates) for a certificate below the anchor: ``REVOCATION_UNKNOWN``, the only
   indeterminate outcome. A current delta CRL amends its complete CRL.
 
+- Name constraints (directoryName, rfc822Name, dNSName, URI, IP) are processed; a
+  constraint of another form breaks the path with that reason.
 - Certificate policies are processed as RFC 5280 6.1 says (``_check_policies``), with the
   initial policy set, explicit policy, mapping inhibit and any-policy inhibit as inputs in
   ``VerifyPolicy`` (defaults: any policy, nothing required: what the platform always did).
@@ -44,12 +46,15 @@ from __future__ import annotations
 
 import functools
 import hmac
+import ipaddress
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
+from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
@@ -409,7 +414,7 @@ def _evaluate(outcome: _Outcome, trust: TrustStore, now: datetime, times: Sequen
         if cert.path_length is not None and below > cert.path_length:
             problems.append((Reason.CERT_UNTRUSTED, f"pathLen of the CA at depth {depth} "
                              "exceeded"))
-    policy_problem = _check_policies(path, policy)
+    policy_problem = _check_policies(path, policy) or _check_name_constraints(path)
     if policy_problem:
         problems.append((Reason.CERT_UNTRUSTED, policy_problem))
     for depth, cert in enumerate(path):
@@ -526,6 +531,105 @@ def _check_policies(path: Sequence[CertInfo], policy: VerifyPolicy) -> str | Non
         return "RFC 5280 6.1.5 (g): the valid-policy tree is empty while an explicit " \
             "policy is required"
     return None
+
+
+_NAME_TYPES = (x509.DirectoryName, x509.RFC822Name, x509.DNSName,
+               x509.UniformResourceIdentifier, x509.IPAddress)
+
+
+def _check_name_constraints(path: Sequence[CertInfo]) -> str | None:
+    """RFC 5280 6.1.3 (b)-(c), 6.1.4 (g): None, or which name broke which constraint.
+
+    directoryName, rfc822Name (and emailAddress in the subject), dNSName, URI and IP
+    constraints are processed; a constraint of another form is refused with this reason.
+    """
+    certs = list(reversed(path[:-1]))
+    permitted: list[list[x509.GeneralName]] = []  # each constraining CA's permitted subtrees
+    excluded: list[x509.GeneralName] = []
+    for i, cert in enumerate(certs, start=1):
+        depth = len(path) - 1 - i
+        if (permitted or excluded) and not (cert.self_issued and i < len(certs)):
+            for name in _names_of(cert):
+                for subtrees in permitted:
+                    same = [c for c in subtrees if type(c) is type(name)]
+                    if same and not any(_within(name, c) for c in same):
+                        return f"RFC 5280 6.1.3 (b): a name of the certificate at depth " \
+                            f"{depth} is outside the permitted subtrees"
+                if any(type(c) is type(name) and _within(name, c) for c in excluded):
+                    return f"RFC 5280 6.1.3 (c): a name of the certificate at depth " \
+                        f"{depth} is in an excluded subtree"
+        if i == len(certs):
+            break
+        try:
+            ext = cert.cert.extensions.get_extension_for_class(x509.NameConstraints)
+        except x509.ExtensionNotFound:
+            continue
+        value = ext.value
+        for subtree in (*(value.permitted_subtrees or ()), *(value.excluded_subtrees or ())):
+            if not isinstance(subtree, _NAME_TYPES):
+                return f"name constraint of an unsupported form at depth {depth}"
+        if value.permitted_subtrees is not None:
+            permitted.append(list(value.permitted_subtrees))
+        excluded.extend(value.excluded_subtrees or ())
+    return None
+
+
+def _names_of(cert: CertInfo) -> list[x509.GeneralName]:
+    names: list[x509.GeneralName] = []
+    subject = cert.cert.subject
+    if len(subject):
+        names.append(x509.DirectoryName(subject))
+    for attribute in subject.get_attributes_for_oid(x509.NameOID.EMAIL_ADDRESS):
+        if isinstance(attribute.value, str):
+            names.append(x509.RFC822Name(attribute.value))
+    try:
+        san = cert.cert.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+    except x509.ExtensionNotFound:
+        return names
+    names.extend(n for n in san.value if isinstance(n, _NAME_TYPES))
+    return names
+
+
+def _rdn_key(rdn: x509.RelativeDistinguishedName) -> frozenset[tuple[str, str]]:
+    return frozenset((a.oid.dotted_string, " ".join(str(a.value).lower().split()))
+                     for a in rdn)
+
+
+def _host_within(host: str, constraint: str) -> bool:
+    host, constraint = host.lower().rstrip("."), constraint.lower().rstrip(".")
+    if constraint.startswith("."):
+        return host.endswith(constraint)
+    return host == constraint or host.endswith("." + constraint)
+
+
+def _within(name: x509.GeneralName, constraint: x509.GeneralName) -> bool:
+    if isinstance(name, x509.DirectoryName) and isinstance(constraint, x509.DirectoryName):
+        rdns, prefix = list(name.value.rdns), list(constraint.value.rdns)
+        return len(prefix) <= len(rdns) and all(
+            _rdn_key(a) == _rdn_key(b) for a, b in zip(rdns, prefix, strict=False))
+    if isinstance(name, x509.RFC822Name) and isinstance(constraint, x509.RFC822Name):
+        mailbox, wanted = name.value, constraint.value
+        if "@" in wanted:
+            local, _, host = mailbox.rpartition("@")
+            w_local, _, w_host = wanted.rpartition("@")
+            return local == w_local and host.lower() == w_host.lower()
+        host = mailbox.rpartition("@")[2].lower()
+        wanted = wanted.lower()
+        return host.endswith(wanted) if wanted.startswith(".") else host == wanted
+    if isinstance(name, x509.DNSName) and isinstance(constraint, x509.DNSName):
+        return _host_within(name.value, constraint.value)
+    if isinstance(name, x509.UniformResourceIdentifier) and \
+            isinstance(constraint, x509.UniformResourceIdentifier):
+        host = urlsplit(name.value).hostname or ""
+        wanted = constraint.value.lower()
+        return host.lower().endswith(wanted) if wanted.startswith(".") else \
+            host.lower() == wanted
+    if isinstance(name, x509.IPAddress) and isinstance(constraint, x509.IPAddress):
+        network = constraint.value
+        return isinstance(network, ipaddress.IPv4Network | ipaddress.IPv6Network) and \
+            not isinstance(name.value, ipaddress.IPv4Network | ipaddress.IPv6Network) and \
+            name.value.version == network.version and name.value in network
+    return False
 
 
 # --- the report ----------------------------------------------------------------------------

@@ -86,38 +86,6 @@ KNOWN_FALSE_REJECTS: dict[str, str] = {
         "by design: a CA certificate may not sign an application",
     "OverlappingPoliciesTest6":
         "by design: a CA certificate may not sign an application",
-    "ValidDNnameConstraintsTest1":
-        "todo: nameConstraints not processed (critical: refused)",
-    "ValidDNnameConstraintsTest4":
-        "todo: nameConstraints not processed (critical: refused)",
-    "ValidDNnameConstraintsTest5":
-        "todo: nameConstraints not processed (critical: refused)",
-    "ValidDNnameConstraintsTest6":
-        "todo: nameConstraints not processed (critical: refused)",
-    "ValidDNnameConstraintsTest11":
-        "todo: nameConstraints not processed (critical: refused)",
-    "ValidDNnameConstraintsTest14":
-        "todo: nameConstraints not processed (critical: refused)",
-    "ValidDNnameConstraintsTest18":
-        "todo: nameConstraints not processed (critical: refused)",
-    "ValidDNnameConstraintsTest19":
-        "todo: nameConstraints not processed (critical: refused)",
-    "ValidRFC822nameConstraintsTest21":
-        "todo: nameConstraints not processed (critical: refused)",
-    "ValidRFC822nameConstraintsTest23":
-        "todo: nameConstraints not processed (critical: refused)",
-    "ValidRFC822nameConstraintsTest25":
-        "todo: nameConstraints not processed (critical: refused)",
-    "ValidDNandRFC822nameConstraintsTest27":
-        "todo: nameConstraints not processed (critical: refused)",
-    "ValidDNSnameConstraintsTest30":
-        "todo: nameConstraints not processed (critical: refused)",
-    "ValidDNSnameConstraintsTest32":
-        "todo: nameConstraints not processed (critical: refused)",
-    "ValidURInameConstraintsTest34":
-        "todo: nameConstraints not processed (critical: refused)",
-    "ValidURInameConstraintsTest36":
-        "todo: nameConstraints not processed (critical: refused)",
     "ValiddistributionPointTest4":
         "todo: issuingDistributionPoint distribution point matching not done",
     "ValiddistributionPointTest5":
