@@ -220,7 +220,62 @@ def main(argv: list[str] | None = None) -> int:
               f"{f'{repeat_rate / floor_rate:.2f}/{new_rate / floor_rate:.2f}':>14}")
     print("ratios are repeat/new signer; floor: the content signature and the leaf's and the\n"
           "intermediate's certificate signatures, nothing else.")
+    for label, milliseconds, reason in pathological():
+        print(f"pathological: {label}: {milliseconds:.1f} ms CPU per verification ({reason})")
     return 0
+
+
+def pathological() -> list[tuple[str, float, str]]:
+    """CPU time of one verification of envelopes made to explode path building (issue 11).
+
+    100 CA certificates with one subject and one key, and a 10-deep mesh of CAs each
+    certified by both keys of the level above; no path reaches an anchor.
+    """
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    now = datetime(2026, 11, 23, 10, 0).astimezone()
+
+    def name(cn: str) -> x509.Name:
+        return x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, cn)])
+
+    def cert(subject: x509.Name, key: ec.EllipticCurvePrivateKey, issuer: x509.Name,
+             issuer_key: ec.EllipticCurvePrivateKey, ca: bool) -> bytes:
+        built = (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer)
+                 .public_key(key.public_key()).serial_number(x509.random_serial_number())
+                 .not_valid_before(now - timedelta(days=1))
+                 .not_valid_after(now + timedelta(days=30))
+                 .add_extension(x509.BasicConstraints(ca=ca, path_length=None), True)
+                 .sign(issuer_key, hashes.SHA256()))
+        return built.public_bytes(Encoding.PEM)
+
+    def key() -> ec.EllipticCurvePrivateKey:
+        return ec.generate_private_key(ec.SECP256R1())
+
+    root_key = key()
+    trust = TrustStore.from_objects(
+        {"roots/r.pem": cert(name("Root"), root_key, name("Root"), root_key, True)})
+    evil_key, leaf_key = key(), key()
+    same = [cert(name("Evil"), evil_key, name("Evil"), evil_key, True) for _ in range(100)]
+    keys = [[key(), key()] for _ in range(11)]
+    mesh = [cert(name(f"M{level}"), child, name(f"M{level + 1}"), parent, True)
+            for level in range(10) for child in keys[level] for parent in keys[level + 1]]
+    leaf_pem = leaf_key.private_bytes(Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                      serialization.NoEncryption())
+    results = []
+    for label, issuer, issuer_key, chain in (
+            ("100 CAs, one subject and key", name("Evil"), evil_key, same),
+            ("10-deep cross-signed mesh", name("M0"), keys[0][0], mesh)):
+        leaf = cert(name("Signer"), leaf_key, issuer, issuer_key, False)
+        signature = sign_detached(PAYLOAD, leaf, leaf_pem, chain)
+        start = time.process_time()
+        runs = 20
+        for _ in range(runs):
+            trust.clear_cache()
+            verdict = verify_detached(PAYLOAD, signature, trust, now=now, applicant_id="ID")
+        elapsed = (time.process_time() - start) / runs * 1000
+        results.append((label, elapsed, f"{verdict.reason}: {verdict.report['message']}"))
+    return results
 
 
 if __name__ == "__main__":

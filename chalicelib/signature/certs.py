@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
+from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat import asn1
@@ -33,9 +34,12 @@ HANDLED_EXTENSIONS = frozenset({
     ExtensionOID.SUBJECT_KEY_IDENTIFIER, ExtensionOID.AUTHORITY_KEY_IDENTIFIER,
     ExtensionOID.SUBJECT_ALTERNATIVE_NAME, ExtensionOID.ISSUER_ALTERNATIVE_NAME,
     ExtensionOID.CRL_DISTRIBUTION_POINTS, ExtensionOID.AUTHORITY_INFORMATION_ACCESS,
-    # Policies are accepted as if the initial policy set were anyPolicy with no explicit
-    # policy required: a valid way of processing them (RFC 5280 6.1.1), not an omission.
-    ExtensionOID.CERTIFICATE_POLICIES,
+    # Policies: processed by verify._check_policies (RFC 5280 6.1.3 d-f, 6.1.4 a-b, g-j,
+    # 6.1.5), the valid-policy tree kept as the set of expected policies of its leaves.
+    ExtensionOID.CERTIFICATE_POLICIES, ExtensionOID.POLICY_CONSTRAINTS,
+    ExtensionOID.POLICY_MAPPINGS, ExtensionOID.INHIBIT_ANY_POLICY,
+    # Name constraints: verify._check_name_constraints (RFC 5280 6.1.3 b-c, 6.1.4 g).
+    ExtensionOID.NAME_CONSTRAINTS,
 })
 
 # Hashes a certificate or CRL signature may use. SHA-1 and MD5 are refused.
@@ -87,6 +91,31 @@ def issuer_name_of(der: bytes) -> bytes:
     return asn1.encode_der(tbs.issuer)
 
 
+def _policy_mappings(value: Any) -> tuple[tuple[str, str], ...]:
+    try:
+        der = value.public_bytes() if hasattr(value, "public_bytes") else value.value
+        mappings = asn1_x509.PolicyMappings.load(der, strict=True)
+        return tuple((m["issuer_domain_policy"].dotted, m["subject_domain_policy"].dotted)
+                     for m in mappings)
+    except Exception as exc:
+        raise ValueError(f"unparseable policyMappings: {exc}") from exc
+
+
+@functools.lru_cache(maxsize=4096)
+def name_key(der: bytes) -> bytes:
+    """A key under which two encoded names are equal iff RFC 5280 section 7.1 says they match.
+
+    asn1crypto's ``Name.hashable`` applies the LDAP string preparation of RFC 4518 (case
+    folding, insignificant whitespace, PrintableString against UTF8String and the other
+    DirectoryString choices). A name it cannot read is only equal to itself, byte for byte.
+    """
+    try:
+        hashable: str = asn1_x509.Name.load(der, strict=True).hashable
+        return b"7.1:" + hashable.encode()
+    except Exception:
+        return b"der:" + der
+
+
 def fingerprint(der: bytes) -> str:
     """SHA-256 of the DER encoding, lower-case hex."""
     return hashlib.sha256(der).hexdigest()
@@ -95,9 +124,11 @@ def fingerprint(der: bytes) -> str:
 class CertInfo:
     """One X.509 certificate with the fields path validation uses, parsed once."""
 
-    __slots__ = ("_is_sm2", "_public_key", "_subject_text", "aki",
-                 "basic_ca", "cert", "der", "eku", "fingerprint", "issuer_name", "key_usage",
-                 "not_after", "not_before", "path_length", "serial", "signature", "ski", "spki",
+    __slots__ = ("_is_sm2", "_issuer_key", "_public_key", "_subject_key", "_subject_text", "aki",
+                 "basic_ca", "cert", "der", "eku", "fingerprint", "inhibit_any", "issuer_name",
+                 "key_usage",
+                 "not_after", "not_before", "path_length", "policies", "policy_constraints",
+                 "policy_mappings", "serial", "signature", "ski", "spki",
                  "subject_name", "tbs_bytes", "unhandled_critical")
 
     def __init__(self, der: bytes, cert: x509.Certificate | None = None,
@@ -130,12 +161,21 @@ class CertInfo:
         self._public_key: Any = None
         self._is_sm2 = False
         self._subject_text: str | None = None
+        self._issuer_key: bytes | None = None
+        self._subject_key: bytes | None = None
         self.ski: bytes | None = None
         self.aki: bytes | None = None
         self.key_usage: x509.KeyUsage | None = None
         self.eku: frozenset[str] | None = None
         self.basic_ca = False
         self.path_length: int | None = None
+        # certificatePolicies OIDs (None: no extension); policyConstraints as
+        # (requireExplicitPolicy, inhibitPolicyMapping); policyMappings as (issuer, subject)
+        # domain policy pairs; inhibitAnyPolicy skipCerts.
+        self.policies: frozenset[str] | None = None
+        self.policy_constraints: tuple[int | None, int | None] | None = None
+        self.policy_mappings: tuple[tuple[str, str], ...] | None = None
+        self.inhibit_any: int | None = None
         unhandled: list[str] = []
         for extension in extensions:
             value = extension.value
@@ -150,14 +190,37 @@ class CertInfo:
             elif isinstance(value, x509.BasicConstraints):
                 self.basic_ca = value.ca
                 self.path_length = value.path_length
+            elif isinstance(value, x509.CertificatePolicies):
+                self.policies = frozenset(p.policy_identifier.dotted_string for p in value)
+            elif isinstance(value, x509.PolicyConstraints):
+                self.policy_constraints = (value.require_explicit_policy,
+                                           value.inhibit_policy_mapping)
+            elif isinstance(value, x509.InhibitAnyPolicy):
+                self.inhibit_any = value.skip_certs
+            elif extension.oid == ExtensionOID.POLICY_MAPPINGS:
+                self.policy_mappings = _policy_mappings(value)
             if extension.critical and extension.oid not in HANDLED_EXTENSIONS:
                 unhandled.append(extension.oid.dotted_string)
         self.unhandled_critical = tuple(unhandled)
 
     @property
+    def issuer_key(self) -> bytes:
+        """The issuer name as compared (RFC 5280 7.1): see ``name_key``."""
+        if self._issuer_key is None:
+            self._issuer_key = name_key(self.issuer_name)
+        return self._issuer_key
+
+    @property
+    def subject_key(self) -> bytes:
+        """The subject name as compared (RFC 5280 7.1): see ``name_key``."""
+        if self._subject_key is None:
+            self._subject_key = name_key(self.subject_name)
+        return self._subject_key
+
+    @property
     def self_issued(self) -> bool:
-        """Subject and issuer are the same name (RFC 5280 "self-issued")."""
-        return self.subject_name == self.issuer_name
+        """Subject and issuer are the same name (RFC 5280 "self-issued", 7.1 matching)."""
+        return self.subject_name == self.issuer_name or self.subject_key == self.issuer_key
 
     @property
     def public_key(self) -> Any:
@@ -251,10 +314,20 @@ def _algorithm_of(signed: x509.Certificate | x509.CertificateRevocationList) -> 
 
 def cert_signed_by(child: CertInfo, issuer: CertInfo) -> bool:
     """Whether ``issuer`` signed ``child`` (names must chain too)."""
-    if child.issuer_name != issuer.subject_name:
+    if child.issuer_name != issuer.subject_name and child.issuer_key != issuer.subject_key:
         return False
     return check_signed_by(child.signature, child.tbs_bytes, *_algorithm_of(child.cert),
                            issuer)
+
+
+def _distribution_point_names(cert: CertInfo) -> frozenset[x509.GeneralName]:
+    """The fullName general names of ``cert``'s cRLDistributionPoints without cRLIssuer."""
+    try:
+        points = cert.cert.extensions.get_extension_for_class(x509.CRLDistributionPoints)
+    except x509.ExtensionNotFound:
+        return frozenset()
+    return frozenset(name for point in points.value if point.full_name and not point.crl_issuer
+                     for name in point.full_name)
 
 
 @dataclass(frozen=True)
@@ -274,6 +347,7 @@ class CrlInfo:
             # The issuer as encoded, to compare with certificates' issuer names as encoded.
             head = asn1.decode_der(_CertificateList, der)
             self.issuer_name = asn1.encode_der(head.tbs_cert_list.issuer)
+            self.issuer_key = name_key(self.issuer_name)
             self.this_update = crl.last_update_utc
             self.next_update = crl.next_update_utc
             extensions = crl.extensions
@@ -286,29 +360,41 @@ class CrlInfo:
         self.number: int | None = None
         self.usable_scope = True
         self.only_user = self.only_ca = False
+        self.idp_names: frozenset[x509.GeneralName] | None = None
+        # A delta CRL (RFC 5280 5.2.4): the CRL number of the complete CRL it updates.
+        self.delta_base: int | None = None
+        self.delta_usable = True
         for extension in extensions:
             value = extension.value
             if isinstance(value, x509.CRLNumber):
                 self.number = value.crl_number
             elif isinstance(value, x509.DeltaCRLIndicator):
                 self.usable_scope = False  # a delta is not a complete list on its own
+                self.delta_base = value.crl_number
             elif isinstance(value, x509.IssuingDistributionPoint):
                 # A partitioned or indirect CRL does not tell us about every certificate;
                 # we only use complete CRLs, optionally restricted to users or to CAs.
                 if value.indirect_crl or value.only_some_reasons or \
-                        value.only_contains_attribute_certs or value.full_name or \
-                        value.relative_name:
+                        value.only_contains_attribute_certs or value.relative_name:
                     self.usable_scope = False
+                if value.full_name:  # RFC 5280 6.3.3 (b)(2)(i): matched in covers()
+                    self.idp_names = frozenset(value.full_name)
                 self.only_user = value.only_contains_user_certs
                 self.only_ca = value.only_contains_ca_certs
             elif extension.critical and not isinstance(value, x509.AuthorityKeyIdentifier):
                 self.usable_scope = False
+                self.delta_usable = False
+        if self.delta_base is not None and (self.only_user or self.only_ca or any(
+                isinstance(e.value, x509.IssuingDistributionPoint) for e in extensions)):
+            self.delta_usable = False  # scoped deltas: not read (the complete CRL decides)
 
     def covers(self, cert: CertInfo) -> bool:
         """Whether this CRL's scope includes ``cert`` (by issuer name and kind)."""
-        if not self.usable_scope or self.issuer_name != cert.issuer_name:
+        if not self.usable_scope or self.issuer_key != cert.issuer_key:
             return False
-        return not ((self.only_user and cert.basic_ca) or (self.only_ca and not cert.basic_ca))
+        if (self.only_user and cert.basic_ca) or (self.only_ca and not cert.basic_ca):
+            return False
+        return self.idp_names is None or bool(self.idp_names & _distribution_point_names(cert))
 
     def signed_by(self, issuer: CertInfo) -> bool:
         """Whether ``issuer`` signed this CRL (and may sign CRLs)."""
@@ -332,10 +418,17 @@ class CrlInfo:
                     x509.CRLReason).value.reason.value
             except Exception:  # absent or unparseable: the entry still revokes
                 reason = None
-            if reason == "removeFromCRL":
+            if reason == "removeFromCRL" and self.delta_base is None:
                 continue  # only meaningful in delta CRLs: the entry is not a revocation
             found[entry.serial_number] = Revocation(entry.revocation_date_utc, reason)
         return found
+
+    def is_delta_for(self, base: CrlInfo) -> bool:
+        """Whether this is a usable delta CRL updating the complete CRL ``base``."""
+        return self.delta_base is not None and self.delta_usable and \
+            base.number is not None and self.number is not None and \
+            self.issuer_key == base.issuer_key and \
+            self.delta_base <= base.number < self.number
 
     @functools.cached_property
     def report_entry(self) -> dict[str, Any]:

@@ -42,6 +42,9 @@ _PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END \1-----", r
 # Only the parse is remembered; every verification still checks the signer's certificate
 # signature. Bounded, and dropped with the store when the store is rebuilt.
 _MAX_EXTRA = 4096
+# How deep the check of a CRL signer's own revocation may recurse (its CRL signed by yet
+# another key, and so on).
+_MAX_CRL_SIGNER_DEPTH = 2
 
 
 @dataclass(frozen=True)
@@ -131,7 +134,7 @@ class _Index:
     by_subject: dict[bytes, list[CertInfo]] = field(default_factory=dict)
 
     def add(self, cert: CertInfo) -> None:
-        bucket = self.by_subject.setdefault(cert.subject_name, [])
+        bucket = self.by_subject.setdefault(cert.subject_key, [])
         if all(c.fingerprint != cert.fingerprint for c in bucket):
             bucket.append(cert)
 
@@ -155,8 +158,12 @@ class TrustStore:
             self._index.add(cert)
         self._crls_by_issuer: dict[bytes, list[CrlInfo]] = {}
         for crl in self.crls:
-            self._crls_by_issuer.setdefault(crl.issuer_name, []).append(crl)
-        for bucket in self._crls_by_issuer.values():
+            self._crls_by_issuer.setdefault(crl.issuer_key, []).append(crl)
+        self._deltas_by_issuer: dict[bytes, list[CrlInfo]] = {}
+        for crl in self.crls:
+            if crl.delta_base is not None:
+                self._deltas_by_issuer.setdefault(crl.issuer_key, []).append(crl)
+        for bucket in (*self._crls_by_issuer.values(), *self._deltas_by_issuer.values()):
             # Newest first: by CRL number when present, then by thisUpdate.
             bucket.sort(key=lambda c: (c.number if c.number is not None else -1,
                                        c.this_update), reverse=True)
@@ -246,8 +253,8 @@ class TrustStore:
                           extra: Mapping[bytes, list[CertInfo]]) -> Iterable[CertInfo]:
         """Certificates whose subject is ``cert``'s issuer, store first, key IDs agreeing."""
         seen: set[str] = set()
-        for candidate in (*self._index.by_subject.get(cert.issuer_name, ()),
-                          *extra.get(cert.issuer_name, ())):
+        for candidate in (*self._index.by_subject.get(cert.issuer_key, ()),
+                          *extra.get(cert.issuer_key, ())):
             if candidate.fingerprint in seen:
                 continue
             seen.add(candidate.fingerprint)
@@ -280,16 +287,82 @@ class TrustStore:
 
     # --- revocation ----------------------------------------------------------------------
 
-    def revocation(self, cert: CertInfo, issuer: CertInfo, now: datetime) -> RevocationStatus:
-        """What the newest current CRL of ``issuer`` covering ``cert`` says about it."""
-        for crl in self._crls_by_issuer.get(cert.issuer_name, ()):
+    def revocation(self, cert: CertInfo, issuer: CertInfo, now: datetime,
+                   anchor: CertInfo | None = None, _depth: int = 0) -> RevocationStatus:
+        """What the newest current CRL of ``issuer`` covering ``cert`` says about it.
+
+        The CRL is signed by ``issuer`` or, RFC 5280 6.3.3 (f), by another certificate of
+        the same CA name (key rollover, a separate CRL signing key) whose own path to
+        ``anchor`` (the target's anchor, when given) validates and is not revoked.
+        """
+        for crl in self._crls_by_issuer.get(cert.issuer_key, ()):
             if not crl.covers(cert) or not crl.is_current(now):
                 continue
-            if not self._crl_signed_by(crl, issuer):
+            if not self._crl_signed_by(crl, issuer) and \
+                    not self._other_crl_signer(crl, issuer, now, anchor, _depth):
                 continue
             entry = crl.entries.get(cert.serial)
+            # RFC 5280 5.2.4: the newest current delta CRL of this complete CRL amends it.
+            for delta in self._deltas_by_issuer.get(cert.issuer_key, ()):
+                if delta.is_delta_for(crl) and delta.is_current(now) and \
+                        self._crl_signed_by(delta, issuer):
+                    change = delta.entries.get(cert.serial)
+                    if change is not None:
+                        if change.reason == "removeFromCRL":
+                            # Only a hold can be lifted (RFC 5280 5.3.1).
+                            if entry is None or entry.reason == "certificateHold":
+                                return RevocationStatus("good", delta, None)
+                            break
+                        return RevocationStatus("revoked", delta, change)
+                    break
             return RevocationStatus("revoked" if entry else "good", crl, entry)
         return RevocationStatus("unknown")
+
+    def _other_crl_signer(self, crl: CrlInfo, issuer: CertInfo, now: datetime,
+                          anchor: CertInfo | None, depth: int) -> bool:
+        if depth >= _MAX_CRL_SIGNER_DEPTH:
+            return False
+        for signer in self._index.by_subject.get(crl.issuer_key, ()):
+            if signer.fingerprint == issuer.fingerprint or not signer.valid_at(now) or \
+                    not self._crl_signed_by(crl, signer):
+                continue
+            path = self._store_path(signer, now, anchor)
+            if path is not None and all(
+                    self.revocation(c, path[i + 1], now, anchor, depth + 1).status == "good"
+                    for i, c in enumerate(path[:-1])):
+                return True
+        return False
+
+    def _store_path(self, cert: CertInfo, now: datetime,
+                    anchor: CertInfo | None) -> list[CertInfo] | None:
+        """A path of store certificates from ``cert`` to an anchor (``anchor`` if given):
+        links verified, CAs with keyCertSign, all valid at ``now``. Bounded."""
+        budget = [64]
+
+        def walk(path: list[CertInfo]) -> list[CertInfo] | None:
+            top = path[-1]
+            if self.is_anchor(top):
+                return list(path) if anchor is None or top.fingerprint == \
+                    anchor.fingerprint else None
+            if len(path) >= 8:
+                return None
+            for issuer in self.issuer_candidates(top, {}):
+                budget[0] -= 1
+                if budget[0] < 0:
+                    return None
+                if any(issuer.fingerprint == c.fingerprint for c in path) or \
+                        not issuer.basic_ca or not issuer.valid_at(now) or \
+                        (issuer.key_usage is not None and not issuer.key_usage.key_cert_sign):
+                    continue
+                if self.signed(top, issuer):
+                    path.append(issuer)
+                    found = walk(path)
+                    path.pop()
+                    if found is not None:
+                        return found
+            return None
+
+        return walk([cert])
 
     def _crl_signed_by(self, crl: CrlInfo, issuer: CertInfo) -> bool:
         key = (crl.fingerprint, issuer.fingerprint)
@@ -307,7 +380,7 @@ class TrustStore:
                 if issuer.fingerprint != cert.fingerprint:
                     self.signed(cert, issuer)
         for crl in self.crls:
-            for issuer in self._index.by_subject.get(crl.issuer_name, ()):
+            for issuer in self._index.by_subject.get(crl.issuer_key, ()):
                 self._crl_signed_by(crl, issuer)
 
 
