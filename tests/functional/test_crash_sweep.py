@@ -13,8 +13,9 @@ For every k the case must end APPROVED with its licence, every task must have re
 department's queue, every audit record must exist once in a chain that verifies, every
 notification must have been delivered and every statistic counted exactly once.
 
-The default run samples crash points; ``ONESTOP_CRASH_SWEEP=all`` (set by ``.ci/run``) runs
-every one.
+The default run samples crash points; ``ONESTOP_CRASH_SWEEP=all`` runs every one (in one
+process the embedded AWS grows by about 40 MB a lifecycle, so the whole sweep needs splitting
+into processes before ``.ci/run`` can run it).
 """
 
 from __future__ import annotations
