@@ -73,7 +73,7 @@ def year(trusted: Any) -> list[str]:
                 workflow._resume(settings, application, {
                     "at": asked.isoformat(), "payload_key": "-", "signature_key": "-",
                     "payload_sha256": "0" * 64, "attachments": []},
-                    asked + timedelta(days=3))
+                    asked + timedelta(days=3), claim=f"nonce#stats-test#{receipt}")
             verdict = Decision.APPROVE if decision == "approve" else Decision.DENY
             decide(settings, receipt, 0, department, verdict, after_working_days(start, after))
             receipts.append(receipt)
