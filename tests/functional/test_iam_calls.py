@@ -155,7 +155,9 @@ def test_every_call_of_a_lifecycle_is_allowed_by_its_functions_policy(
 
 def open_case(settings: Any, item: dict[str, Any]) -> str:
     """A case as verification leaves it, and its route message (test_workflow's helper)."""
-    receipt = accepted_case(settings, item, now=datetime.now(UTC))
+    # An applicant of its own, so that other tests counting an applicant's inbox see none of it.
+    receipt = accepted_case(settings, item, now=datetime.now(UTC), applicant={
+        "kind": "organization", "id": "91441200IAMTEST001", "name": "权限测试有限公司"})
     sqs = boto3.client("sqs", region_name=REGION)
     sqs.send_message(QueueUrl=_url(names.queue_name("local", Queue.ROUTE)),
                      MessageBody=json.dumps({"kind": "open", "receipt": receipt}))
