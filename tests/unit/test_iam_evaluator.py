@@ -69,9 +69,13 @@ def test_sms_publish_and_email_sender_conditions() -> None:
     assert evaluate(notify, stranger) == "implicit deny"
 
 
-def test_the_sweeper_may_send_what_it_re_sends() -> None:
+def test_the_sweeper_may_only_hand_outboxes_to_the_route_worker() -> None:
     sweep = load_policy("sweep_outbox")
-    for queue in ("onestop-local-verify", "onestop-local-notify"):
-        [send] = requests_of("sqs", "SendMessage", {
+
+    def send(queue: str) -> str:
+        [request] = requests_of("sqs", "SendMessage", {
             "QueueUrl": f"https://sqs.cn-north-1.amazonaws.com.cn/123456789012/{queue}"})
-        assert evaluate(sweep, send) == "allow", queue
+        return evaluate(sweep, request)
+    assert send("onestop-local-route") == "allow"
+    for queue in ("onestop-local-verify", "onestop-local-notify"):
+        assert send(queue) != "allow", queue
