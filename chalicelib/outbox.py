@@ -12,7 +12,6 @@ moves, ``event_id`` for the departments).
 from __future__ import annotations
 
 import logging
-from contextvars import ContextVar
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -28,32 +27,26 @@ _COUNTERS = {"received": stats.record_received, "accepted": stats.record_accepte
              "rejected": stats.record_rejected}
 
 
-_delivering: ContextVar[frozenset[str]] = ContextVar("delivering", default=frozenset())
-
-
-def deliver(settings: Settings, receipt: str, *, rounds: int = 5) -> int:
+def deliver(settings: Settings, receipt: str, *, rounds: int = 5,
+            done: frozenset[str] | set[str] = frozenset()) -> int:
     """Deliver every entry a case's outbox owes, then clear it; returns how many went out.
 
-    An entry whose effect writes a step of its own (a settle) appends to the same outbox; the
-    nested call returns at once and the next round here delivers what it added.
+    ``done`` names entries the caller has performed itself (a deciding request's own settle);
+    they are cleared without being performed again. An entry whose effect writes a step of its
+    own (a settle) appends to the same outbox; the next round here delivers what it added.
     """
-    if receipt in _delivering.get():
-        return 0
-    token = _delivering.set(_delivering.get() | {receipt})
     sent = 0
-    try:
-        for _ in range(rounds):
-            application = cases.find(receipt)
-            if application is None or not application.pending:
-                return sent
-            entries = steps.pending_entries(application)
-            for entry in entries:
+    for _ in range(rounds):
+        application = cases.find(receipt)
+        if application is None or not application.pending:
+            return sent
+        entries = steps.pending_entries(application)
+        for entry in entries:
+            if entry.get("id") not in done:
                 _perform(settings, application, entry)
-            sent += len(entries)
-            if steps.clear_outbox(application, len(entries)):
-                return sent
-    finally:
-        _delivering.reset(token)
+        sent += len(entries)
+        if steps.clear_outbox(application, len(entries)):
+            return sent
     return sent
 
 

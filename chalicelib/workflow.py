@@ -36,6 +36,7 @@ for a case whose deciding request died between recording a decision and settling
 from __future__ import annotations
 
 import logging
+import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -213,6 +214,7 @@ def handle(settings: Settings, message: dict[str, Any], now: datetime) -> None:
         open_case(settings, receipt, now)
     elif kind == "settle":
         settle(settings, receipt, now, actor="route")
+        outbox.deliver(settings, receipt)
     elif kind == "relay":
         outbox.deliver(settings, receipt)
     elif kind == "issue":
@@ -322,9 +324,8 @@ def _settle_once(settings: Settings, receipt: str, now: datetime, actor: str) ->
     status = Status(application.status)
     item = bound_item(application)
     if status not in REVIEWING:
-        # Already settled: deliver what the settling step still owes (its licence message,
-        # the cancellations of a denial, the notifications), and change nothing else.
-        outbox.deliver(settings, receipt)
+        # Already settled: the caller's delivery sends what the settling step still owes (its
+        # licence message, the cancellations of a denial, the notifications).
         return Settled(None, status.value, int(application.current_stage), False)
     all_tasks = tasks.for_case(receipt)
     routing = Routing.from_dict(item["routing"])
@@ -336,7 +337,6 @@ def _settle_once(settings: Settings, receipt: str, now: datetime, actor: str) ->
         acted = _open_next(settings, application, item, routing, outcome.index, now, actor)
     elif isinstance(outcome, Approved):
         acted = _approve(settings, application, now, actor)
-    outbox.deliver(settings, receipt)
     if acted and isinstance(outcome, NextStage):
         return Settled(outcome, Status.IN_REVIEW.value, outcome.index, acted)
     # cases.move refreshed ``application`` from the write's answer when it acted.
@@ -437,12 +437,14 @@ def decide(settings: Settings, caller: Principal, task: TaskModel, decision: Dec
     if decision is Decision.DENY:
         data["reason"] = detail["reason"]
     # The decision, its audit record and a settle in its outbox in one step: should this request
-    # die before settling, the sweeper's relay settles the case.
+    # die before settling, the sweeper's relay settles the case. This request settles it itself
+    # right after, so its delivery skips that entry rather than settling twice.
+    settle_id = secrets.token_hex(8)
     recorded = steps.commit(
         task.receipt, [ApplicationModel.updated_at.set(now)],
         ApplicationModel.status.is_in(*[s.value for s in REVIEWING]),
         records=[steps.Record("DECISION", caller.subject, now, data)],
-        outbox=[steps.effect("settle", actor=caller.subject, at=now.isoformat())],
+        outbox=[steps.effect("settle", actor=caller.subject, at=now.isoformat(), id=settle_id)],
         now=now, also=tasks.deciding(task, decision.value, by=caller.subject, detail=detail,
                                      now=now, early_days=days_left(now, task.due_date),
                                      from_states=from_states))
@@ -451,7 +453,9 @@ def decide(settings: Settings, caller: Principal, task: TaskModel, decision: Dec
     task.refresh(consistent_read=True)  # the caller answers with the decided task
     log.info("task decided", extra={"receipt": task.receipt, "stage": int(task.stage),
                                     "department": task.department, "decision": decision.value})
-    return settle(settings, task.receipt, now, actor=caller.subject)
+    settled = settle(settings, task.receipt, now, actor=caller.subject)
+    outbox.deliver(settings, task.receipt, done={settle_id})
+    return settled
 
 
 def require_correction(settings: Settings, caller: Principal, task: TaskModel,
@@ -783,10 +787,3 @@ def notice(settings: Settings, receipt: str, event: str, *, key: str = "",
     if detail:
         body["detail"] = detail
     return steps.message(settings.queue(Queue.NOTIFY), body)
-
-
-def notify(settings: Settings, receipt: str, event: str, *, key: str = "",
-           department: str | None = None, detail: dict[str, Any] | None = None) -> None:
-    """Send a notification event now (for steps not yet written through the outbox)."""
-    entry = notice(settings, receipt, event, key=key, department=department, detail=detail)
-    queues.send(entry["queue"], entry["body"])

@@ -7,14 +7,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from pynamodb.connection import Connection
-from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.contract import Status
 from chalicelib.errors import Conflict, NotFound
-from chalicelib.store import steps
+from chalicelib.store import dynamo, steps
 from chalicelib.store.models import ApplicationModel, ClaimModel
 
 # Receipts avoid look-alike characters: applicants read them over the phone.
@@ -51,8 +50,7 @@ def create(application: ApplicationModel, *, claim_key: str) -> None:
     """
     claim = ClaimModel(claim_key, state="DONE", data={"receipt": application.receipt})
     try:
-        with TransactWrite(connection=Connection(region=ApplicationModel.Meta.region,
-                                                 host=ApplicationModel.Meta.host)) as tx:
+        with TransactWrite(connection=dynamo.connection()) as tx:
             tx.save(application, condition=ApplicationModel.receipt.does_not_exist())
             tx.save(claim, condition=ClaimModel.key.does_not_exist())
     except TransactWriteError as exc:
@@ -108,7 +106,7 @@ def move(application: ApplicationModel, allowed_from: set[Status], to: Status, n
     try:
         application.update(actions=_move_actions(to, now, fields), condition=condition)
     except UpdateError as exc:
-        if _condition_failed(exc):
+        if dynamo.condition_failed(exc):
             return False
         raise
     return True
@@ -130,7 +128,3 @@ def step(application: ApplicationModel, allowed_from: set[Status], to: Status, n
     for name, value in fields.items():
         setattr(application, name, value)
     return True
-
-
-def _condition_failed(exc: PutError | UpdateError) -> bool:
-    return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"

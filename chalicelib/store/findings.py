@@ -17,6 +17,7 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
+from chalicelib.store import dynamo
 from chalicelib.store import stats as stats_store
 from chalicelib.store.cursors import decode_cursor, encode_cursor
 from chalicelib.store.models import SupervisionModel, TaskModel
@@ -107,7 +108,7 @@ def record_warning(warning: Warning, service_code: str, at: datetime) -> bool:
               "working_days_left": warning.working_days_left, "service_code": service_code,
               "event_id": warning.event_id, "raised_at": at.isoformat()})
     try:
-        with TransactWrite(connection=stats_store.connection()) as tx:
+        with TransactWrite(connection=dynamo.connection()) as tx:
             tx.save(item, condition=SupervisionModel.sk.does_not_exist())
             stats_store.add_to(tx, warning.receipt, warning.department, service_code,
                                _china_day(at), {warning.level.value: 1})
@@ -153,7 +154,7 @@ def _finding_shard(receipt: str) -> str:
 def record_finding(finding: Finding, service_code: str, at: datetime) -> bool:
     """Record an open finding once, counting it; False when it exists already."""
     try:
-        with TransactWrite(connection=stats_store.connection()) as tx:
+        with TransactWrite(connection=dynamo.connection()) as tx:
             tx.save(_finding_item(finding, service_code, at),
                     condition=SupervisionModel.sk.does_not_exist())
             stats_store.add_to(tx, finding.receipt, finding.department, service_code,
@@ -253,7 +254,7 @@ def record_rating(receipt: str, department: str, service_code: str, rating: dict
     """
     item = SupervisionModel(_RATING + receipt, "rating", kind="rating", at=at, data=rating)
     try:
-        with TransactWrite(connection=stats_store.connection()) as tx:
+        with TransactWrite(connection=dynamo.connection()) as tx:
             tx.save(item, condition=SupervisionModel.sk.does_not_exist())
             counted = dict(increments)
             if finding is not None:

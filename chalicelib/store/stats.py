@@ -13,12 +13,12 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
-from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.stats import COUNTERS, STATS_SHARDS, add, periods, scopes, shard
+from chalicelib.store import dynamo
 from chalicelib.store.models import ClaimModel, StatsModel
 
 CLAIM_PREFIX = "stats#"
@@ -52,22 +52,6 @@ def add_to(tx: TransactWrite, receipt: str, department: str, service_code: str |
             tx.update(StatsModel(bucket(period, number), scope), actions=adds)
 
 
-_connections: dict[tuple[str | None, str | None], Connection] = {}
-
-
-def connection() -> Connection:
-    """The connection for transactions on the stats table's region and endpoint.
-
-    Kept per process: a new pynamodb ``Connection`` starts a new botocore session, which loads
-    the DynamoDB service model again (tens of milliseconds per transaction).
-    """
-    key = (StatsModel.Meta.region, StatsModel.Meta.host)
-    found = _connections.get(key)
-    if found is None:
-        found = _connections[key] = Connection(region=key[0], host=key[1])
-    return found
-
-
 def record(event_key: str, receipt: str, department: str, service_code: str | None, day: date,
            increments: Mapping[str, int]) -> bool:
     """Count an event once: claim ``event_key`` and add, in one transaction.
@@ -76,7 +60,7 @@ def record(event_key: str, receipt: str, department: str, service_code: str | No
     """
     claim = ClaimModel(CLAIM_PREFIX + event_key, state="DONE", data={"receipt": receipt})
     try:
-        with TransactWrite(connection=connection()) as tx:
+        with TransactWrite(connection=dynamo.connection()) as tx:
             tx.save(claim, condition=ClaimModel.key.does_not_exist())
             add_to(tx, receipt, department, service_code, day, increments)
     except TransactWriteError as exc:

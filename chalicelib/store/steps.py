@@ -24,14 +24,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition, size
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.errors import RetryableError
-from chalicelib.store import caselog
+from chalicelib.store import caselog, dynamo
 from chalicelib.store.models import ApplicationModel, CaseLogModel
 
 # The hash key of the sparse outbox index for every case that still owes messages.
@@ -67,8 +66,9 @@ def outbox_actions(entries: Sequence[dict[str, Any]], now: datetime) -> list[Act
     """Update actions that append ``entries`` to a case's outbox."""
     if not entries:
         return []
-    # Each entry gets an id of its own, so that clearing a delivered prefix can check it.
-    encoded = [json.dumps(e | {"id": secrets.token_hex(8)}, sort_keys=True, ensure_ascii=False,
+    # Each entry has an id of its own (given, or made here): clearing a delivered prefix checks
+    # it, and a caller that performed an entry itself names it to the relay.
+    encoded = [json.dumps({"id": secrets.token_hex(8)} | e, sort_keys=True, ensure_ascii=False,
                           default=str) for e in entries]
     return [ApplicationModel.outbox.set(PENDING),
             ApplicationModel.outbox_at.set(now),
@@ -86,7 +86,7 @@ def commit(receipt: str, actions: list[Action], condition: Condition | None, *,
     for _ in range(attempts):
         log_items = _chain(receipt, records)
         try:
-            with TransactWrite(connection=_connection()) as tx:
+            with TransactWrite(connection=dynamo.connection()) as tx:
                 tx.update(ApplicationModel(receipt),
                           actions=actions + outbox_actions(outbox, now),
                           condition=condition)
@@ -123,14 +123,14 @@ def clear_outbox(application: ApplicationModel, delivered: int) -> bool:
             condition=whole & (size(ApplicationModel.pending) == len(read)))
         return True
     except UpdateError as exc:
-        if getattr(exc, "cause_response_code", None) != "ConditionalCheckFailedException":
+        if not dynamo.condition_failed(exc):
             raise
     try:  # more was appended meanwhile: drop only the delivered prefix
         ApplicationModel(application.receipt).update(
             actions=[ApplicationModel.pending[i].remove() for i in range(len(read))],
             condition=whole)
     except UpdateError as exc:
-        if getattr(exc, "cause_response_code", None) != "ConditionalCheckFailedException":
+        if not dynamo.condition_failed(exc):
             raise
     return False
 
@@ -175,13 +175,3 @@ def _codes(exc: TransactWriteError) -> dict[int, str]:
             if code in text:
                 found[-1] = code
     return found
-
-
-_connections: dict[tuple[str | None, str | None], Connection] = {}
-
-
-def _connection() -> Connection:
-    key = (ApplicationModel.Meta.region, ApplicationModel.Meta.host)
-    if key not in _connections:
-        _connections[key] = Connection(region=key[0], host=key[1])
-    return _connections[key]
