@@ -103,13 +103,16 @@ describe('track', () => {
       due_date: '2026-12-16', tasks: [{ department: 'jmj', department_name: '市经济贸易局', stage: 1,
         state: 'OPEN', due_date: '2026-12-16', working_days_left: 10, clock: 'running' }],
       timeline: [{ seq: 1, at: '2026-12-01T10:00:00+08:00', event: 'ACCEPTED' },
-        { seq: 2, at: '2026-12-01T10:00:01+08:00', event: 'NOTIFIED', channel: 'sms' }] }
+        { seq: 2, at: '2026-12-01T10:00:01+08:00', event: 'NOTIFIED', channel: 'sms' },
+        { seq: 3, at: '2026-12-01T10:00:02+08:00', event: 'NOTIFIED', channel: 'inbox',
+          about: 'accepted' }] }
     stubFetch()
     const { wrapper } = await mountAt('/track?receipt=R1&code=C')
     expect(wrapper.find('[data-testid=status]').text()).toBe('审查中')
     expect(wrapper.text()).toContain('市经济贸易局 — 剩余 10 个工作日，应于 2026-12-16 前办结')
     expect(wrapper.find('ol.timeline').text()).toContain('已受理')
     expect(wrapper.find('ol.timeline').text()).toContain('已通知申请人（短信）')
+    expect(wrapper.find('ol.timeline').text()).toContain('已通知申请人（站内消息）：已受理')
   })
 
 

@@ -197,6 +197,7 @@ def test_narrow_screen_keeps_search_usable(browser: Any, stack: Stack) -> None:
         page = context.new_page()
         page.goto(portal(stack) + "/")
         page.locator("[data-dept]").first.wait_for()
+        page.locator(".items li").first.wait_for()  # the results, shown first on a phone
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 375, f"the page scrolls sideways at 375 px ({width} px wide)"
         screenshot(page, "home-375")
